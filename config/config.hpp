@@ -1,0 +1,96 @@
+// sevenport's configuration as plain structs: what the TOML file says, with every default
+// applied and every range checked. Engines never see toml++ types; server/ maps these structs to
+// each engine's policy.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/common/engine.hpp"
+
+namespace sevenport::config {
+
+enum class Protocol : std::uint8_t { smtp, imap, pop3 };
+std::string_view to_string(Protocol protocol);
+
+// SMTP listener roles: an MX (port 25: takes mail for local domains from anyone, relays for
+// nobody unauthenticated) or a submission service (587/465: AUTH required before MAIL).
+enum class SmtpRole : std::uint8_t { mx, submission };
+std::string_view to_string(SmtpRole role);
+
+// Whether AUTH/LOGIN is offered and whether it is required before mail can be sent.
+enum class AuthMode : std::uint8_t { off, optional, required };
+std::string_view to_string(AuthMode mode);
+
+// Limits, each overridable per listener. Defaults depend on the protocol (see defaults_for).
+struct Limits {
+  std::uint32_t idle_timeout_seconds = 300;
+  std::size_t max_line_length = 1000;              // octets, CRLF included
+  std::size_t max_message_size = 25 * 1024 * 1024;  // SMTP SIZE, IMAP APPEND literal
+  std::uint32_t max_recipients = 100;
+  std::uint32_t max_bad_commands = 20;
+};
+
+// The defaults for a protocol: SMTP idle 300 s (RFC 5321 4.5.3.2.7), POP3 600 s (RFC 1939 3),
+// IMAP 1800 s (RFC 3501 5.4) and 65536-octet lines.
+Limits defaults_for(Protocol protocol);
+
+struct Listener {
+  std::string name;  // the key under [listeners], e.g. "submission"
+  bool enabled = true;
+  Protocol protocol = Protocol::smtp;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;
+  Security security = Security::none;
+  SmtpRole role = SmtpRole::mx;  // SMTP only
+  AuthMode auth = AuthMode::optional;  // SMTP: off/optional/required; IMAP/POP3: off or optional
+  bool auth_requires_tls = true;  // AUTH/LOGIN/USER only once TLS is up (LOGINDISABLED before)
+  Limits limits;
+};
+
+struct TlsSettings {
+  // Empty cert_file: generate a local CA and leaf in the state dir. Otherwise both files are used
+  // as given (PEM; the cert file may hold the chain).
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+};
+
+struct UserEntry {
+  std::string address;
+  std::string password;
+};
+
+struct Config {
+  std::string source = "<built-in default>";  // file the config came from, for messages
+  std::string hostname = "localhost";
+  std::vector<std::string> local_domains;  // lower case
+  std::filesystem::path state_dir;         // empty: the platform default (see server)
+  std::uint32_t max_connections = 1000;
+  std::string log_format = "text";  // "text" or "json"
+  TlsSettings tls;
+  std::vector<UserEntry> users;
+  std::vector<Listener> listeners;  // in the order the file lists them
+};
+
+// A configuration error, already formatted as "file:line:column: key: what is wrong".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The default configuration file's text: the seven standard listeners and two demo users.
+std::string_view default_config_toml();
+
+// Parses and validates TOML text; `source` names it in error messages. Throws ConfigError.
+Config load_string(std::string_view toml, std::string source);
+// Reads and loads a file. Throws ConfigError (also for a file that cannot be read).
+Config load_file(const std::filesystem::path& path);
+// load_string(default_config_toml(), "<built-in default>").
+Config load_default();
+
+}  // namespace sevenport::config

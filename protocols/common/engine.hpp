@@ -1,0 +1,122 @@
+// The contract every protocol engine (SMTP, IMAP, POP3) fulfils, so that server/Connection is
+// written once. Engines are sans-I/O: bytes in through feed(), replies, one transport action and
+// session-log events out through Output. Nothing here knows about sockets, libuv or OpenSSL.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sevenport {
+
+// How a listener is secured: no TLS at all, STARTTLS/STLS offered on a plaintext start, or TLS
+// from the first byte.
+enum class Security : std::uint8_t { none, starttls, implicit };
+
+// "none", "starttls", "implicit".
+std::string_view to_string(Security security);
+
+// Facts of an established TLS session, filled in by the transport.
+struct TlsInfo {
+  std::string version;  // e.g. "TLSv1.3"
+  std::string cipher;   // e.g. "TLS_AES_256_GCM_SHA384"
+  std::string sni;      // server name the client asked for, empty if none
+};
+
+// What an engine knows of its connection when it starts.
+struct SessionContext {
+  std::uint64_t session_id = 0;
+  std::string listener;  // the listener's configured name, e.g. "submission"
+  std::uint16_t port = 0;  // the port actually bound
+  Security security = Security::none;
+  std::string peer_ip;     // printable, e.g. "127.0.0.1" or "::1"
+  std::uint16_t peer_port = 0;
+  bool tls_active = false;  // true on implicit-TLS listeners: the handshake is already done
+  TlsInfo tls;              // meaningful only when tls_active
+};
+
+// What the transport must do once the bytes of an Output are written.
+enum class Action : std::uint8_t {
+  none,
+  start_tls,  // flush the bytes in plaintext, then begin the server-side TLS handshake
+  close,      // flush the bytes, then close the connection
+};
+
+enum class EventKind : std::uint8_t {
+  authenticated,   // mechanism, user, over_tls
+  auth_failed,     // mechanism, user (as given, sanitised), over_tls, text = why
+  delivered,       // message_id, size, recipients
+  protocol_error,  // text = what was wrong, sanitised
+  diagnosis,       // text = a plain-words explanation of a client mistake and its fix
+  starttls,        // the engine accepted STARTTLS/STLS; the handshake follows
+};
+
+// One fact for the session log. Every string in it is already sanitised (printable ASCII).
+struct Event {
+  EventKind kind = EventKind::protocol_error;
+  std::string text;
+  std::string mechanism;
+  std::string user;
+  bool over_tls = false;
+  std::uint64_t message_id = 0;
+  std::size_t size = 0;
+  std::vector<std::string> recipients;
+};
+
+// Everything an engine produced for one call: bytes to send, then at most one action.
+struct Output {
+  std::string bytes;
+  Action action = Action::none;
+  std::vector<Event> events;
+
+  // Appends `line` and CRLF.
+  void line(std::string_view text) {
+    bytes.append(text);
+    bytes.append("\r\n");
+  }
+  void event(Event e) { events.push_back(std::move(e)); }
+  void clear() {
+    bytes.clear();
+    action = Action::none;
+    events.clear();
+  }
+};
+
+// The surface server/Connection drives. One engine object per connection.
+//
+// Rules every engine keeps:
+// - feed() consumes all of `bytes`. Every complete command is executed and its reply appended, so a
+//   pipelined burst is answered with one write.
+// - Once an Output carries Action::start_tls or Action::close, the engine ignores the rest of the
+//   input it was given and any later feed() until tls_started() (start_tls) — that is the STARTTLS
+//   injection defence: plaintext pipelined behind STARTTLS is never executed.
+// - No exception crosses this boundary: peer errors become protocol replies.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  // Called once, when the connection is ready for the protocol (after the handshake on an
+  // implicit-TLS listener). Produces the greeting.
+  virtual void start(const SessionContext& context, Output& out) = 0;
+
+  // Feeds bytes the client sent (plaintext, already decrypted).
+  virtual void feed(std::string_view bytes, Output& out) = 0;
+
+  // The STARTTLS handshake the engine asked for has completed. The engine resets its state as the
+  // RFCs require (SMTP forgets EHLO and AUTH, IMAP/POP3 refresh capabilities). Produces nothing
+  // for SMTP/IMAP/POP3, but may.
+  virtual void tls_started(const TlsInfo& info, Output& out) = 0;
+
+  // The connection was idle for the configured time: produce the farewell and Action::close.
+  virtual void on_timeout(Output& out) = 0;
+
+  // The server is shutting down: produce the protocol's farewell and Action::close.
+  virtual void on_shutdown(Output& out) = 0;
+
+  // The peer went away (or the transport failed). Abandon any transaction in progress: nothing
+  // half-received is stored, POP3 does not enter UPDATE. Called at most once; no output.
+  virtual void on_disconnect() {}
+};
+
+}  // namespace sevenport
