@@ -21,7 +21,7 @@ struct SmtpPolicy {
   std::size_t max_line_length = 1000;      // command lines, CRLF included (AUTH lines: 12288)
   std::size_t max_message_size = 25 * 1024 * 1024;  // advertised as SIZE
   std::size_t max_recipients = 100;
-  unsigned max_bad_commands = 20;
+  unsigned max_bad_commands = 20;  // 4xx/5xx replies in a session before 421 and close; 0: no limit
   // Clock for the Received header and message timestamps; unset means the system clock.
   std::function<std::chrono::system_clock::time_point()> clock;
 };
