@@ -6,9 +6,9 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config
-  libuv1-dev libssl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  libuv1-dev libssl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgmime-3.0-dev
   # tests
-  catch2 python3 python3-pytest openssl curl swaks
+  catch2 python3 python3-pytest openssl curl swaks libnet-ssleay-perl
 )
 
 missing=()

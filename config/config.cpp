@@ -1,0 +1,424 @@
+#include "config/config.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "config/toml_reader.hpp"
+#include "protocols/common/text.hpp"
+
+namespace sevenport::config {
+
+namespace {
+
+using detail::Choice;
+using detail::Entry;
+using detail::TableReader;
+
+const std::vector<std::string_view> limit_keys = {"idle_timeout_seconds", "max_line_length",
+                                                  "max_message_size", "max_recipients",
+                                                  "max_bad_commands"};
+
+std::vector<std::string_view> listener_keys() {
+  std::vector<std::string_view> keys = {"protocol", "port",  "security", "enabled",
+                                        "address",  "role",  "auth",     "auth_requires_tls"};
+  keys.insert(keys.end(), limit_keys.begin(), limit_keys.end());
+  return keys;
+}
+
+// The [limits] table or a listener's limit keys: only what was written, applied over defaults.
+struct LimitOverrides {
+  std::optional<std::int64_t> idle_timeout_seconds;
+  std::optional<std::int64_t> max_line_length;
+  std::optional<std::int64_t> max_message_size;
+  std::optional<std::int64_t> max_recipients;
+  std::optional<std::int64_t> max_bad_commands;
+};
+
+LimitOverrides read_limits(const TableReader& table) {
+  // Lower bounds keep a typo from locking every client out (a 12-octet line limit); upper bounds
+  // keep one client from pinning the server's memory.
+  return {table.integer("idle_timeout_seconds", 1, 86400),
+          table.integer("max_line_length", 128, 1048576),
+          table.integer("max_message_size", 1024, 1073741824),
+          table.integer("max_recipients", 1, 100000),
+          table.integer("max_bad_commands", 1, 10000)};
+}
+
+void apply(const LimitOverrides& overrides, Limits& limits) {
+  if (overrides.idle_timeout_seconds)
+    limits.idle_timeout_seconds = static_cast<std::uint32_t>(*overrides.idle_timeout_seconds);
+  if (overrides.max_line_length)
+    limits.max_line_length = static_cast<std::size_t>(*overrides.max_line_length);
+  if (overrides.max_message_size)
+    limits.max_message_size = static_cast<std::size_t>(*overrides.max_message_size);
+  if (overrides.max_recipients)
+    limits.max_recipients = static_cast<std::uint32_t>(*overrides.max_recipients);
+  if (overrides.max_bad_commands)
+    limits.max_bad_commands = static_cast<std::uint32_t>(*overrides.max_bad_commands);
+}
+
+// "name@domain" with both parts non-empty, one '@', no spaces or control characters.
+bool is_plain_address(std::string_view address) {
+  const auto at = address.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size()) return false;
+  if (address.find('@', at + 1) != std::string_view::npos) return false;
+  for (const unsigned char c : address) {
+    if (c <= 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Printable, no spaces: the name appears in greetings (RFC 5321 4.1.3 "220 <domain> ...") and in
+// the generated certificate.
+bool is_host_name(std::string_view name) {
+  for (const unsigned char c : name) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return !name.empty();
+}
+
+bool is_listener_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// An address in binary form, for comparing "::1" with "0:0:0:0:0:0:0:1".
+struct IpAddress {
+  int family = AF_UNSPEC;
+  unsigned char bytes[16] = {};
+
+  static std::optional<IpAddress> parse(const std::string& text) {
+    IpAddress ip;
+    if (inet_pton(AF_INET, text.c_str(), ip.bytes) == 1) {
+      ip.family = AF_INET;
+    } else if (inet_pton(AF_INET6, text.c_str(), ip.bytes) == 1) {
+      ip.family = AF_INET6;
+    } else {
+      return std::nullopt;
+    }
+    return ip;
+  }
+  std::size_t size() const { return family == AF_INET ? 4 : 16; }
+  bool is_wildcard() const {
+    for (std::size_t i = 0; i < size(); ++i) {
+      if (bytes[i] != 0) return false;
+    }
+    return true;
+  }
+  bool operator==(const IpAddress& other) const {
+    return family == other.family && std::memcmp(bytes, other.bytes, size()) == 0;
+  }
+};
+
+// Where each listener's port was written, for the cross-listener check's messages.
+struct ListenerSite {
+  toml::source_position port;
+  std::string key;  // "listeners.NAME"
+};
+
+Listener read_listener(std::string_view source, const std::string& name, const toml::table& table,
+                       const LimitOverrides& global_limits) {
+  static const std::vector<std::string_view> allowed = listener_keys();
+  const TableReader reader(source, table, detail::join_key("listeners", name), allowed);
+  Listener listener;
+  listener.name = name;
+  listener.protocol = reader.required(
+      reader.one_of<Protocol>("protocol", {{"smtp", Protocol::smtp},
+                                           {"imap", Protocol::imap},
+                                           {"pop3", Protocol::pop3}}),
+      "protocol");
+  listener.port = static_cast<std::uint16_t>(
+      reader.required(reader.integer("port", 0, 65535), "port"));
+  listener.security = reader.required(
+      reader.one_of<Security>("security", {{"none", Security::none},
+                                           {"starttls", Security::starttls},
+                                           {"implicit", Security::implicit}}),
+      "security");
+  listener.enabled = reader.boolean("enabled").value_or(true);
+  if (auto address = reader.string("address")) {
+    if (!IpAddress::parse(*address)) {
+      reader.fail_at("address", "expected an IPv4 or IPv6 address such as \"127.0.0.1\" or "
+                                "\"::1\", got " + detail::describe(*reader.find("address")));
+    }
+    listener.address = *address;
+  }
+
+  const bool smtp = listener.protocol == Protocol::smtp;
+  if (reader.has("role") && !smtp) {
+    reader.fail_at("role", "only smtp listeners have a role; this one is " +
+                               std::string(to_string(listener.protocol)));
+  }
+  listener.role = reader.one_of<SmtpRole>("role", {{"mx", SmtpRole::mx},
+                                                   {"submission", SmtpRole::submission}})
+                      .value_or(SmtpRole::mx);
+
+  const AuthMode default_auth =
+      smtp && listener.role == SmtpRole::submission ? AuthMode::required : AuthMode::optional;
+  if (smtp) {
+    listener.auth = reader.one_of<AuthMode>("auth", {{"off", AuthMode::off},
+                                                     {"optional", AuthMode::optional},
+                                                     {"required", AuthMode::required}})
+                        .value_or(default_auth);
+  } else {
+    // IMAP and POP3 always need a login before any mailbox access, so "required" would say
+    // nothing; only whether login is offered at all is a choice.
+    listener.auth = reader.one_of<AuthMode>("auth", {{"off", AuthMode::off},
+                                                     {"optional", AuthMode::optional}})
+                        .value_or(default_auth);
+  }
+  listener.auth_requires_tls = reader.boolean("auth_requires_tls").value_or(true);
+
+  if (smtp && listener.security == Security::none && listener.auth == AuthMode::required &&
+      listener.auth_requires_tls) {
+    const std::string auth_origin = reader.has("auth")
+                                        ? "auth = \"required\""
+                                        : "auth = \"required\" (the default for role = \"submission\")";
+    reader.fail_at("security", "\"none\" with " + auth_origin +
+                                   " and auth_requires_tls = true: no client could ever "
+                                   "authenticate; use security = \"starttls\" or set "
+                                   "auth_requires_tls = false");
+  }
+
+  listener.limits = defaults_for(listener.protocol);
+  apply(global_limits, listener.limits);
+  apply(read_limits(reader), listener.limits);
+  return listener;
+}
+
+// Two enabled listeners cannot bind the same address and port, nor the same port on an address
+// and on the wildcard of its family (Linux refuses the second bind without SO_REUSEPORT).
+void check_bindings(std::string_view source, const std::vector<Listener>& listeners,
+                    const std::vector<ListenerSite>& sites) {
+  for (std::size_t later = 0; later < listeners.size(); ++later) {
+    const Listener& b = listeners[later];
+    if (!b.enabled || b.port == 0) continue;
+    const auto b_ip = IpAddress::parse(b.address);
+    for (std::size_t earlier = 0; earlier < later; ++earlier) {
+      const Listener& a = listeners[earlier];
+      if (!a.enabled || a.port != b.port) continue;
+      const auto a_ip = IpAddress::parse(a.address);
+      if (!a_ip || !b_ip || a_ip->family != b_ip->family) continue;
+      const std::string port = std::to_string(b.port);
+      const std::string line = std::to_string(sites[earlier].port.line);
+      std::string what;
+      if (*a_ip == *b_ip) {
+        what = "port " + port + " on " + b.address + " is already used by " + sites[earlier].key +
+               " (line " + line + ")";
+      } else if (a_ip->is_wildcard() || b_ip->is_wildcard()) {
+        what = "port " + port + " on " + b.address + " conflicts with " + sites[earlier].key +
+               " on " + a.address + " (line " + line + "): one of them listens on every address";
+      } else {
+        continue;
+      }
+      throw ConfigError(
+          detail::format_error(source, sites[later].port, sites[later].key + ".port", what));
+    }
+  }
+}
+
+void read_users(const TableReader& root, Config& config) {
+  const toml::array* users = root.array("users");
+  if (users == nullptr) return;
+  std::vector<std::pair<std::string, std::size_t>> seen;  // lower-cased address, line
+  for (std::size_t i = 0; i < users->size(); ++i) {
+    const toml::node& node = *users->get(i);
+    const std::string path = "users[" + std::to_string(i) + "]";
+    const auto* table = node.as_table();
+    if (table == nullptr) {
+      throw ConfigError(detail::format_error(root.source(), node.source().begin, path,
+                                             "expected a table ([[users]]), got " +
+                                                 detail::describe(node)));
+    }
+    const TableReader user(root.source(), *table, path, {"address", "password"});
+    UserEntry entry;
+    entry.address = user.required(user.string("address"), "address");
+    entry.password = user.required(user.string("password"), "password");
+    if (!is_plain_address(entry.address)) {
+      user.fail_at("address", "expected an address like \"alice@example.test\", got " +
+                                  detail::describe(*user.find("address")));
+    }
+    const std::string folded = ascii_lower(entry.address);
+    const std::size_t line = user.find("address")->source().begin.line;
+    for (const auto& [other, other_line] : seen) {
+      if (other == folded) {
+        user.fail_at("address", "duplicate user " + detail::describe(*user.find("address")) +
+                                    " (already defined at line " + std::to_string(other_line) +
+                                    ")");
+      }
+    }
+    seen.emplace_back(folded, line);
+    config.users.push_back(std::move(entry));
+  }
+}
+
+void read_tls(const TableReader& root, Config& config) {
+  const toml::table* table = root.subtable("tls");
+  if (table == nullptr) return;
+  const TableReader tls(root.source(), *table, "tls", {"cert_file", "key_file", "min_version"});
+  const auto cert_file = tls.string("cert_file");
+  const auto key_file = tls.string("key_file");
+  if (cert_file && !key_file) tls.fail_at("cert_file", "key_file must be set too (both or neither)");
+  if (key_file && !cert_file) tls.fail_at("key_file", "cert_file must be set too (both or neither)");
+  if (cert_file) {
+    config.tls.cert_file = *cert_file;
+    config.tls.key_file = *key_file;
+  }
+  if (const toml::node* version = tls.find("min_version")) {
+    const auto* text = version->as_string();
+    if (text == nullptr || (text->get() != "1.2" && text->get() != "1.3"))
+      tls.fail_at("min_version", "expected \"1.2\" or \"1.3\", got " + detail::describe(*version));
+    config.tls.min_version = text->get();
+  }
+}
+
+void read_listeners(const TableReader& root, const LimitOverrides& global_limits, Config& config) {
+  const toml::table* table = root.subtable("listeners");
+  if (table == nullptr) return;
+  std::vector<ListenerSite> sites;
+  for (const Entry& entry : detail::in_file_order(*table)) {
+    const std::string name(entry.key->str());
+    const std::string key = detail::join_key("listeners", name);
+    if (!is_listener_name(name)) {
+      throw ConfigError(detail::format_error(
+          root.source(), entry.key->source().begin, key,
+          "listener names may contain only letters, digits, '-' and '_'"));
+    }
+    const auto* listener = entry.value->as_table();
+    if (listener == nullptr) {
+      throw ConfigError(detail::format_error(root.source(), entry.value->source().begin, key,
+                                             "expected a table, got " +
+                                                 detail::describe(*entry.value)));
+    }
+    config.listeners.push_back(read_listener(root.source(), name, *listener, global_limits));
+    sites.push_back({listener->get("port")->source().begin, key});
+  }
+  check_bindings(root.source(), config.listeners, sites);
+}
+
+}  // namespace
+
+std::string_view to_string(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::smtp: return "smtp";
+    case Protocol::imap: return "imap";
+    case Protocol::pop3: return "pop3";
+  }
+  return "smtp";
+}
+
+std::string_view to_string(SmtpRole role) {
+  switch (role) {
+    case SmtpRole::mx: return "mx";
+    case SmtpRole::submission: return "submission";
+  }
+  return "mx";
+}
+
+std::string_view to_string(AuthMode mode) {
+  switch (mode) {
+    case AuthMode::off: return "off";
+    case AuthMode::optional: return "optional";
+    case AuthMode::required: return "required";
+  }
+  return "optional";
+}
+
+Limits defaults_for(Protocol protocol) {
+  Limits limits;  // the struct's initialisers are the SMTP values and the shared ones
+  switch (protocol) {
+    case Protocol::smtp: break;
+    case Protocol::pop3: limits.idle_timeout_seconds = 600; break;
+    case Protocol::imap:
+      limits.idle_timeout_seconds = 1800;
+      // IMAP lines carry whole UID sets and SEARCH programs; clients send far more than 1000.
+      limits.max_line_length = 65536;
+      break;
+  }
+  return limits;
+}
+
+Config load_string(std::string_view toml, std::string source) {
+  toml::table root_table;
+  try {
+    root_table = toml::parse(toml, std::string_view(source));
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(detail::format_error(source, e.source().begin, {}, e.description()));
+  }
+  Config config;
+  config.source = std::move(source);
+  const TableReader root(config.source, root_table, {},
+                         {"hostname", "local_domains", "state_dir", "max_connections",
+                          "log_format", "tls", "limits", "users", "listeners"});
+
+  if (auto hostname = root.string("hostname")) {
+    if (!is_host_name(*hostname)) {
+      root.fail_at("hostname", "expected a host name without spaces or control characters, got " +
+                                   detail::describe(*root.find("hostname")));
+    }
+    config.hostname = *hostname;
+  }
+  if (const toml::array* domains = root.array("local_domains")) {
+    for (std::size_t i = 0; i < domains->size(); ++i) {
+      const toml::node& node = *domains->get(i);
+      const auto* text = node.as_string();
+      if (text == nullptr || !is_host_name(text->get()) ||
+          text->get().find('@') != std::string::npos) {
+        throw ConfigError(detail::format_error(
+            config.source, node.source().begin, "local_domains[" + std::to_string(i) + "]",
+            "expected a domain such as \"example.test\", got " + detail::describe(node)));
+      }
+      config.local_domains.push_back(ascii_lower(text->get()));
+    }
+  }
+  if (auto state_dir = root.string("state_dir")) config.state_dir = *state_dir;
+  if (auto max_connections = root.integer("max_connections", 1, 1000000))
+    config.max_connections = static_cast<std::uint32_t>(*max_connections);
+  config.log_format = std::string(
+      root.one_of<std::string_view>("log_format", {{"text", "text"}, {"json", "json"}})
+          .value_or("text"));
+  read_tls(root, config);
+
+  LimitOverrides global_limits;
+  if (const toml::table* limits = root.subtable("limits"))
+    global_limits = read_limits(TableReader(config.source, *limits, "limits", limit_keys));
+  read_users(root, config);
+  read_listeners(root, global_limits, config);
+  return config;
+}
+
+Config load_file(const std::filesystem::path& path) {
+  const auto cannot_read = [&path](int error) {
+    return ConfigError(path.string() + ": cannot read: " + std::strerror(error));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw cannot_read(errno);
+  std::string text;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int error = errno;  // a directory fails here, with EISDIR
+      ::close(fd);
+      throw cannot_read(error);
+    }
+    if (got == 0) break;
+    text.append(buffer, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  return load_string(text, path.string());
+}
+
+Config load_default() { return load_string(default_config_toml(), "<built-in default>"); }
+
+}  // namespace sevenport::config
