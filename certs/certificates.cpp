@@ -22,10 +22,14 @@ constexpr std::size_t max_common_name_length = 64;
 
 const EVP_MD* digest_method(Digest digest) {
   switch (digest) {
-    case Digest::sha256: return EVP_sha256();
-    case Digest::sha384: return EVP_sha384();
-    case Digest::sha512: return EVP_sha512();
-    case Digest::sha1: return EVP_sha1();
+    case Digest::sha256:
+      return EVP_sha256();
+    case Digest::sha384:
+      return EVP_sha384();
+    case Digest::sha512:
+      return EVP_sha512();
+    case Digest::sha1:
+      return EVP_sha1();
   }
   return EVP_sha256();
 }
@@ -91,14 +95,16 @@ void add_subject_alt_names(X509& cert, const LeafOptions& options, bool critical
   GeneralNamesPtr names(GENERAL_NAMES_new());
   if (!names) throw_openssl_error("cannot create subjectAltName");
   for (const auto& dns_name : options.dns_names) {
-    if (dns_name.empty() || dns_name.size() > 253) throw CertError("invalid DNS name \"" + dns_name + "\"");
+    if (dns_name.empty() || dns_name.size() > 253)
+      throw CertError("invalid DNS name \"" + dns_name + "\"");
     for (const unsigned char c : dns_name) {
       // dNSName is an IA5String: internationalised names go in as A-labels (xn--...).
       if (c <= 0x20 || c >= 0x7f)
         throw CertError("DNS name \"" + dns_name + "\" must be printable ASCII without spaces");
     }
     Ia5StringPtr text(ASN1_IA5STRING_new());
-    if (!text || ASN1_STRING_set(text.get(), dns_name.data(), static_cast<int>(dns_name.size())) != 1)
+    if (!text ||
+        ASN1_STRING_set(text.get(), dns_name.data(), static_cast<int>(dns_name.size())) != 1)
       throw_openssl_error("cannot encode DNS name");
     GeneralNamePtr name(GENERAL_NAME_new());
     if (!name) throw_openssl_error("cannot create subjectAltName entry");
@@ -120,7 +126,7 @@ void add_subject_alt_names(X509& cert, const LeafOptions& options, bool critical
   }
   if (sk_GENERAL_NAME_num(names.get()) == 0) return;
   if (X509_add1_ext_i2d(&cert, NID_subject_alt_name, names.get(), critical ? 1 : 0,
-                    X509V3_ADD_DEFAULT) != 1)
+                        X509V3_ADD_DEFAULT) != 1)
     throw_openssl_error("cannot add subjectAltName");
 }
 
@@ -149,22 +155,32 @@ std::string name_entry(const X509_NAME* name, int nid) {
 
 std::string_view to_string(KeyType type) {
   switch (type) {
-    case KeyType::ecdsa_p256: return "ecdsa_p256";
-    case KeyType::ecdsa_p384: return "ecdsa_p384";
-    case KeyType::rsa_2048: return "rsa_2048";
-    case KeyType::rsa_3072: return "rsa_3072";
-    case KeyType::rsa_4096: return "rsa_4096";
-    case KeyType::rsa_1024: return "rsa_1024";
+    case KeyType::ecdsa_p256:
+      return "ecdsa_p256";
+    case KeyType::ecdsa_p384:
+      return "ecdsa_p384";
+    case KeyType::rsa_2048:
+      return "rsa_2048";
+    case KeyType::rsa_3072:
+      return "rsa_3072";
+    case KeyType::rsa_4096:
+      return "rsa_4096";
+    case KeyType::rsa_1024:
+      return "rsa_1024";
   }
   return "ecdsa_p256";
 }
 
 std::string_view to_string(Digest digest) {
   switch (digest) {
-    case Digest::sha256: return "sha256";
-    case Digest::sha384: return "sha384";
-    case Digest::sha512: return "sha512";
-    case Digest::sha1: return "sha1";
+    case Digest::sha256:
+      return "sha256";
+    case Digest::sha384:
+      return "sha384";
+    case Digest::sha512:
+      return "sha512";
+    case Digest::sha1:
+      return "sha1";
   }
   return "sha256";
 }
@@ -172,12 +188,24 @@ std::string_view to_string(Digest digest) {
 std::string generate_key(KeyType type) {
   PkeyPtr key;
   switch (type) {
-    case KeyType::ecdsa_p256: key.reset(EVP_EC_gen("P-256")); break;
-    case KeyType::ecdsa_p384: key.reset(EVP_EC_gen("P-384")); break;
-    case KeyType::rsa_2048: key.reset(EVP_RSA_gen(2048)); break;
-    case KeyType::rsa_3072: key.reset(EVP_RSA_gen(3072)); break;
-    case KeyType::rsa_4096: key.reset(EVP_RSA_gen(4096)); break;
-    case KeyType::rsa_1024: key.reset(EVP_RSA_gen(1024)); break;
+    case KeyType::ecdsa_p256:
+      key.reset(EVP_EC_gen("P-256"));
+      break;
+    case KeyType::ecdsa_p384:
+      key.reset(EVP_EC_gen("P-384"));
+      break;
+    case KeyType::rsa_2048:
+      key.reset(EVP_RSA_gen(2048));
+      break;
+    case KeyType::rsa_3072:
+      key.reset(EVP_RSA_gen(3072));
+      break;
+    case KeyType::rsa_4096:
+      key.reset(EVP_RSA_gen(4096));
+      break;
+    case KeyType::rsa_1024:
+      key.reset(EVP_RSA_gen(1024));
+      break;
   }
   if (!key) throw_openssl_error("cannot generate a " + std::string(to_string(type)) + " key");
   return private_key_to_pem(*key);
@@ -194,9 +222,8 @@ std::string make_ca(const CaOptions& options) {
   X509V3_CTX context;
   X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
   const std::string basic_constraints =
-      options.path_length >= 0
-          ? "critical,CA:TRUE,pathlen:" + std::to_string(options.path_length)
-          : std::string("critical,CA:TRUE");
+      options.path_length >= 0 ? "critical,CA:TRUE,pathlen:" + std::to_string(options.path_length)
+                               : std::string("critical,CA:TRUE");
   add_extension(*cert, context, NID_basic_constraints, basic_constraints.c_str());
   add_extension(*cert, context, NID_key_usage, "critical,keyCertSign,cRLSign");
   // The SKI must exist before the AKI: for a self-signed certificate the AKI copies it.

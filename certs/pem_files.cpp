@@ -17,7 +17,8 @@ namespace {
 
 constexpr std::size_t max_pem_file_size = 1024 * 1024;
 
-[[noreturn]] void throw_errno(const std::filesystem::path& path, std::string_view doing, int error) {
+[[noreturn]] void throw_errno(const std::filesystem::path& path, std::string_view doing,
+                              int error) {
   throw CertError(path.string() + ": " + std::string(doing) + ": " + std::strerror(error));
 }
 

@@ -15,7 +15,6 @@ namespace sevenport::config {
 
 namespace {
 
-using detail::Choice;
 using detail::Entry;
 using detail::TableReader;
 
@@ -24,8 +23,8 @@ const std::vector<std::string_view> limit_keys = {"idle_timeout_seconds", "max_l
                                                   "max_bad_commands"};
 
 std::vector<std::string_view> listener_keys() {
-  std::vector<std::string_view> keys = {"protocol", "port",  "security", "enabled",
-                                        "address",  "role",  "auth",     "auth_requires_tls"};
+  std::vector<std::string_view> keys = {"protocol", "port", "security", "enabled",
+                                        "address",  "role", "auth",     "auth_requires_tls"};
   keys.insert(keys.end(), limit_keys.begin(), limit_keys.end());
   return keys;
 }
@@ -45,8 +44,7 @@ LimitOverrides read_limits(const TableReader& table) {
   return {table.integer("idle_timeout_seconds", 1, 86400),
           table.integer("max_line_length", 128, 1048576),
           table.integer("max_message_size", 1024, 1073741824),
-          table.integer("max_recipients", 1, 100000),
-          table.integer("max_bad_commands", 1, 10000)};
+          table.integer("max_recipients", 1, 100000), table.integer("max_bad_commands", 1, 10000)};
 }
 
 void apply(const LimitOverrides& overrides, Limits& limits) {
@@ -133,22 +131,23 @@ Listener read_listener(std::string_view source, const std::string& name, const t
   Listener listener;
   listener.name = name;
   listener.protocol = reader.required(
-      reader.one_of<Protocol>("protocol", {{"smtp", Protocol::smtp},
-                                           {"imap", Protocol::imap},
-                                           {"pop3", Protocol::pop3}}),
+      reader.one_of<Protocol>(
+          "protocol",
+          {{"smtp", Protocol::smtp}, {"imap", Protocol::imap}, {"pop3", Protocol::pop3}}),
       "protocol");
-  listener.port = static_cast<std::uint16_t>(
-      reader.required(reader.integer("port", 0, 65535), "port"));
-  listener.security = reader.required(
-      reader.one_of<Security>("security", {{"none", Security::none},
-                                           {"starttls", Security::starttls},
-                                           {"implicit", Security::implicit}}),
-      "security");
+  listener.port =
+      static_cast<std::uint16_t>(reader.required(reader.integer("port", 0, 65535), "port"));
+  listener.security =
+      reader.required(reader.one_of<Security>("security", {{"none", Security::none},
+                                                           {"starttls", Security::starttls},
+                                                           {"implicit", Security::implicit}}),
+                      "security");
   listener.enabled = reader.boolean("enabled").value_or(true);
   if (auto address = reader.string("address")) {
     if (!IpAddress::parse(*address)) {
-      reader.fail_at("address", "expected an IPv4 or IPv6 address such as \"127.0.0.1\" or "
-                                "\"::1\", got " + detail::describe(*reader.find("address")));
+      reader.fail_at("address",
+                     R"(expected an IPv4 or IPv6 address such as "127.0.0.1" or "::1", got )" +
+                         detail::describe(*reader.find("address")));
     }
     listener.address = *address;
   }
@@ -158,31 +157,32 @@ Listener read_listener(std::string_view source, const std::string& name, const t
     reader.fail_at("role", "only smtp listeners have a role; this one is " +
                                std::string(to_string(listener.protocol)));
   }
-  listener.role = reader.one_of<SmtpRole>("role", {{"mx", SmtpRole::mx},
-                                                   {"submission", SmtpRole::submission}})
-                      .value_or(SmtpRole::mx);
+  listener.role =
+      reader.one_of<SmtpRole>("role", {{"mx", SmtpRole::mx}, {"submission", SmtpRole::submission}})
+          .value_or(SmtpRole::mx);
 
   const AuthMode default_auth =
       smtp && listener.role == SmtpRole::submission ? AuthMode::required : AuthMode::optional;
   if (smtp) {
-    listener.auth = reader.one_of<AuthMode>("auth", {{"off", AuthMode::off},
-                                                     {"optional", AuthMode::optional},
-                                                     {"required", AuthMode::required}})
+    listener.auth = reader
+                        .one_of<AuthMode>("auth", {{"off", AuthMode::off},
+                                                   {"optional", AuthMode::optional},
+                                                   {"required", AuthMode::required}})
                         .value_or(default_auth);
   } else {
     // IMAP and POP3 always need a login before any mailbox access, so "required" would say
     // nothing; only whether login is offered at all is a choice.
-    listener.auth = reader.one_of<AuthMode>("auth", {{"off", AuthMode::off},
-                                                     {"optional", AuthMode::optional}})
-                        .value_or(default_auth);
+    listener.auth =
+        reader.one_of<AuthMode>("auth", {{"off", AuthMode::off}, {"optional", AuthMode::optional}})
+            .value_or(default_auth);
   }
   listener.auth_requires_tls = reader.boolean("auth_requires_tls").value_or(true);
 
   if (smtp && listener.security == Security::none && listener.auth == AuthMode::required &&
       listener.auth_requires_tls) {
-    const std::string auth_origin = reader.has("auth")
-                                        ? "auth = \"required\""
-                                        : "auth = \"required\" (the default for role = \"submission\")";
+    const std::string auth_origin =
+        reader.has("auth") ? "auth = \"required\""
+                           : "auth = \"required\" (the default for role = \"submission\")";
     reader.fail_at("security", "\"none\" with " + auth_origin +
                                    " and auth_requires_tls = true: no client could ever "
                                    "authenticate; use security = \"starttls\" or set "
@@ -235,9 +235,9 @@ void read_users(const TableReader& root, Config& config) {
     const std::string path = "users[" + std::to_string(i) + "]";
     const auto* table = node.as_table();
     if (table == nullptr) {
-      throw ConfigError(detail::format_error(root.source(), node.source().begin, path,
-                                             "expected a table ([[users]]), got " +
-                                                 detail::describe(node)));
+      throw ConfigError(
+          detail::format_error(root.source(), node.source().begin, path,
+                               "expected a table ([[users]]), got " + detail::describe(node)));
     }
     const TableReader user(root.source(), *table, path, {"address", "password"});
     UserEntry entry;
@@ -267,8 +267,10 @@ void read_tls(const TableReader& root, Config& config) {
   const TableReader tls(root.source(), *table, "tls", {"cert_file", "key_file", "min_version"});
   const auto cert_file = tls.string("cert_file");
   const auto key_file = tls.string("key_file");
-  if (cert_file && !key_file) tls.fail_at("cert_file", "key_file must be set too (both or neither)");
-  if (key_file && !cert_file) tls.fail_at("key_file", "cert_file must be set too (both or neither)");
+  if (cert_file && !key_file)
+    tls.fail_at("cert_file", "key_file must be set too (both or neither)");
+  if (key_file && !cert_file)
+    tls.fail_at("key_file", "cert_file must be set too (both or neither)");
   if (cert_file) {
     config.tls.cert_file = *cert_file;
     config.tls.key_file = *key_file;
@@ -289,15 +291,15 @@ void read_listeners(const TableReader& root, const LimitOverrides& global_limits
     const std::string name(entry.key->str());
     const std::string key = detail::join_key("listeners", name);
     if (!is_listener_name(name)) {
-      throw ConfigError(detail::format_error(
-          root.source(), entry.key->source().begin, key,
-          "listener names may contain only letters, digits, '-' and '_'"));
+      throw ConfigError(
+          detail::format_error(root.source(), entry.key->source().begin, key,
+                               "listener names may contain only letters, digits, '-' and '_'"));
     }
     const auto* listener = entry.value->as_table();
     if (listener == nullptr) {
-      throw ConfigError(detail::format_error(root.source(), entry.value->source().begin, key,
-                                             "expected a table, got " +
-                                                 detail::describe(*entry.value)));
+      throw ConfigError(
+          detail::format_error(root.source(), entry.value->source().begin, key,
+                               "expected a table, got " + detail::describe(*entry.value)));
     }
     config.listeners.push_back(read_listener(root.source(), name, *listener, global_limits));
     sites.push_back({listener->get("port")->source().begin, key});
@@ -306,46 +308,6 @@ void read_listeners(const TableReader& root, const LimitOverrides& global_limits
 }
 
 }  // namespace
-
-std::string_view to_string(Protocol protocol) {
-  switch (protocol) {
-    case Protocol::smtp: return "smtp";
-    case Protocol::imap: return "imap";
-    case Protocol::pop3: return "pop3";
-  }
-  return "smtp";
-}
-
-std::string_view to_string(SmtpRole role) {
-  switch (role) {
-    case SmtpRole::mx: return "mx";
-    case SmtpRole::submission: return "submission";
-  }
-  return "mx";
-}
-
-std::string_view to_string(AuthMode mode) {
-  switch (mode) {
-    case AuthMode::off: return "off";
-    case AuthMode::optional: return "optional";
-    case AuthMode::required: return "required";
-  }
-  return "optional";
-}
-
-Limits defaults_for(Protocol protocol) {
-  Limits limits;  // the struct's initialisers are the SMTP values and the shared ones
-  switch (protocol) {
-    case Protocol::smtp: break;
-    case Protocol::pop3: limits.idle_timeout_seconds = 600; break;
-    case Protocol::imap:
-      limits.idle_timeout_seconds = 1800;
-      // IMAP lines carry whole UID sets and SEARCH programs; clients send far more than 1000.
-      limits.max_line_length = 65536;
-      break;
-  }
-  return limits;
-}
 
 Config load_string(std::string_view toml, std::string source) {
   toml::table root_table;
@@ -357,8 +319,8 @@ Config load_string(std::string_view toml, std::string source) {
   Config config;
   config.source = std::move(source);
   const TableReader root(config.source, root_table, {},
-                         {"hostname", "local_domains", "state_dir", "max_connections",
-                          "log_format", "tls", "limits", "users", "listeners"});
+                         {"hostname", "local_domains", "state_dir", "max_connections", "log_format",
+                          "tls", "limits", "users", "listeners"});
 
   if (auto hostname = root.string("hostname")) {
     if (!is_host_name(*hostname)) {
@@ -383,9 +345,9 @@ Config load_string(std::string_view toml, std::string source) {
   if (auto state_dir = root.string("state_dir")) config.state_dir = *state_dir;
   if (auto max_connections = root.integer("max_connections", 1, 1000000))
     config.max_connections = static_cast<std::uint32_t>(*max_connections);
-  config.log_format = std::string(
-      root.one_of<std::string_view>("log_format", {{"text", "text"}, {"json", "json"}})
-          .value_or("text"));
+  config.log_format =
+      std::string(root.one_of<std::string_view>("log_format", {{"text", "text"}, {"json", "json"}})
+                      .value_or("text"));
   read_tls(root, config);
 
   LimitOverrides global_limits;

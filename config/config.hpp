@@ -29,7 +29,7 @@ std::string_view to_string(AuthMode mode);
 // Limits, each overridable per listener. Defaults depend on the protocol (see defaults_for).
 struct Limits {
   std::uint32_t idle_timeout_seconds = 300;
-  std::size_t max_line_length = 1000;              // octets, CRLF included
+  std::size_t max_line_length = 1000;               // octets, CRLF included
   std::size_t max_message_size = 25 * 1024 * 1024;  // SMTP SIZE, IMAP APPEND literal
   std::uint32_t max_recipients = 100;
   std::uint32_t max_bad_commands = 20;
@@ -46,9 +46,9 @@ struct Listener {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;
   Security security = Security::none;
-  SmtpRole role = SmtpRole::mx;  // SMTP only
+  SmtpRole role = SmtpRole::mx;        // SMTP only
   AuthMode auth = AuthMode::optional;  // SMTP: off/optional/required; IMAP/POP3: off or optional
-  bool auth_requires_tls = true;  // AUTH/LOGIN/USER only once TLS is up (LOGINDISABLED before)
+  bool auth_requires_tls = true;       // AUTH/LOGIN/USER only once TLS is up (LOGINDISABLED before)
   Limits limits;
 };
 

@@ -76,7 +76,8 @@ class TableReader {
       }
     }
     std::string names;
-    for (const auto& choice : choices) names += (names.empty() ? "" : ", ") + std::string(choice.name);
+    for (const auto& choice : choices)
+      names += (names.empty() ? "" : ", ") + std::string(choice.name);
     fail_at(key, "expected one of " + names + ", got " + describe(*node));
   }
 

@@ -11,9 +11,9 @@
 #include "certs/pem_files.hpp"
 
 using namespace sevenport::certs;
+using Catch::Matchers::Contains;
 using sevenport::certs::testing::TempDir;
 using sevenport::certs::testing::verify_chain;
-using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
 namespace {
@@ -46,9 +46,11 @@ TEST_CASE("generated keys have the requested type", "[certs]") {
     const std::string pem = generate_key(type);
     CHECK(pem.rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);
     auto key = parse_private_key(pem);
-    CHECK(EVP_PKEY_get_base_id(key.get()) == (type == KeyType::rsa_2048 ? EVP_PKEY_RSA : EVP_PKEY_EC));
-    CHECK(EVP_PKEY_get_bits(key.get()) ==
-          (type == KeyType::ecdsa_p256 ? 256 : type == KeyType::ecdsa_p384 ? 384 : 2048));
+    CHECK(EVP_PKEY_get_base_id(key.get()) ==
+          (type == KeyType::rsa_2048 ? EVP_PKEY_RSA : EVP_PKEY_EC));
+    CHECK(EVP_PKEY_get_bits(key.get()) == (type == KeyType::ecdsa_p256   ? 256
+                                           : type == KeyType::ecdsa_p384 ? 384
+                                                                         : 2048));
   }
 }
 
@@ -200,7 +202,7 @@ TEST_CASE("PEM files are written atomically with the right mode", "[certs]") {
   const fs::path missing_dir = temp.path() / "nope" / "key.pem";
   CHECK_THROWS_WITH(write_pem_file(missing_dir, "x", FileMode::private_key),
                     missing_dir.string() + ": cannot write: No such file or directory");
-  CHECK_THROWS_WITH(read_pem_file(temp.path() / "absent.pem"),
-                    (temp.path() / "absent.pem").string() +
-                        ": cannot read: No such file or directory");
+  CHECK_THROWS_WITH(
+      read_pem_file(temp.path() / "absent.pem"),
+      (temp.path() / "absent.pem").string() + ": cannot read: No such file or directory");
 }

@@ -42,8 +42,8 @@ struct Snapshot {
 };
 
 Snapshot snapshot(const fs::path& dir) {
-  return {read_pem_file(dir / "ca.pem"),        read_pem_file(dir / "ca-key.pem"),
-          read_pem_file(dir / "server.pem"),    read_pem_file(dir / "server-key.pem"),
+  return {read_pem_file(dir / "ca.pem"),       read_pem_file(dir / "ca-key.pem"),
+          read_pem_file(dir / "server.pem"),   read_pem_file(dir / "server-key.pem"),
           fs::last_write_time(dir / "ca.pem"), fs::last_write_time(dir / "server.pem")};
 }
 
@@ -224,10 +224,11 @@ TEST_CASE("a leaf that does not match its key or its CA is reissued", "[certs]")
     const auto now = std::chrono::system_clock::now();
     const std::string ca = read_pem_file(temp.path() / "ca.pem");
     const std::string impostor_key = generate_key(KeyType::ecdsa_p256);
-    const std::string impostor = make_ca({.common_name = inspect_certificate(ca).subject_common_name,
-                                          .key_pem = impostor_key,
-                                          .not_before = now - std::chrono::days(1),
-                                          .not_after = now + std::chrono::days(30)});
+    const std::string impostor =
+        make_ca({.common_name = inspect_certificate(ca).subject_common_name,
+                 .key_pem = impostor_key,
+                 .not_before = now - std::chrono::days(1),
+                 .not_after = now + std::chrono::days(30)});
     LeafOptions options;
     options.dns_names = {"localhost"};
     options.ip_addresses = {"127.0.0.1", "::1"};

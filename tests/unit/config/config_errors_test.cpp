@@ -43,11 +43,14 @@ void check_cases(const std::vector<Case>& cases) {
 
 TEST_CASE("syntax errors carry toml++'s position and description", "[config]") {
   check_cases({
-      {"missing value", "a = ", "t.toml:1:5: Error while parsing key-value pair: encountered end-of-file"},
+      {"missing value",
+       "a = ", "t.toml:1:5: Error while parsing key-value pair: encountered end-of-file"},
       {"redefined key", "hostname = \"a\"\nhostname = \"b\"",
-       "t.toml:2:12: Error while parsing key-value pair: cannot redefine existing string 'hostname'"},
+       "t.toml:2:12: Error while parsing key-value pair: cannot redefine existing string "
+       "'hostname'"},
       {"redefined table", "[listeners.x]\n[listeners.x]",
-       "t.toml:2:1: Error while parsing table header: cannot redefine existing table 'listeners.x'"},
+       "t.toml:2:1: Error while parsing table header: cannot redefine existing table "
+       "'listeners.x'"},
       {"unterminated string", "hostname = \"abc",
        "t.toml:1:16: Error while parsing string: encountered end-of-file"},
   });
@@ -67,9 +70,11 @@ TEST_CASE("unknown keys are errors at the key, with a suggestion", "[config]") {
        "t.toml:2:1: tls.min_versoin: unknown key (did you mean min_version?)"},
       {"limits", "[limits]\nmax_line = 1000",
        "t.toml:2:1: limits.max_line: unknown key (did you mean max_line_length?)"},
-      {"users", "[[users]]\naddress = \"a@b\"\npassword = \"p\"\n[[users]]\naddress = \"c@d\"\npass = \"p\"",
+      {"users",
+       "[[users]]\naddress = \"a@b\"\npassword = \"p\"\n[[users]]\naddress = \"c@d\"\npass = \"p\"",
        "t.toml:6:1: users[1].pass: unknown key (did you mean password?)"},
-      {"nested table", "[listeners.x.extra]\nport = 1", "t.toml:1:14: listeners.x.extra: unknown key"},
+      {"nested table", "[listeners.x.extra]\nport = 1",
+       "t.toml:1:14: listeners.x.extra: unknown key"},
   });
 }
 
@@ -78,7 +83,8 @@ TEST_CASE("top-level keys are type- and range-checked", "[config]") {
       {"hostname type", "hostname = 5", "t.toml:1:12: hostname: expected a string, got 5"},
       {"hostname empty", "hostname = \"\"", "t.toml:1:12: hostname: must not be empty"},
       {"hostname space", "hostname = \"a b\"",
-       "t.toml:1:12: hostname: expected a host name without spaces or control characters, got \"a b\""},
+       "t.toml:1:12: hostname: expected a host name without spaces or control characters, got \"a "
+       "b\""},
       {"local_domains type", "local_domains = \"example.test\"",
        "t.toml:1:17: local_domains: expected an array, got \"example.test\""},
       {"local_domains element", "local_domains = [\"a.test\", 3]",
@@ -108,21 +114,27 @@ TEST_CASE("users are checked", "[config]") {
   const std::string alice = "[[users]]\naddress = \"alice@example.test\"\npassword = \"x\"\n";
   check_cases({
       {"no at", "[[users]]\naddress = \"alice\"\npassword = \"x\"",
-       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got \"alice\""},
+       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got "
+       "\"alice\""},
       {"two at", "[[users]]\naddress = \"a@b@c\"\npassword = \"x\"",
-       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got \"a@b@c\""},
+       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got "
+       "\"a@b@c\""},
       {"empty local part", "[[users]]\naddress = \"@b\"\npassword = \"x\"",
-       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got \"@b\""},
+       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got "
+       "\"@b\""},
       {"empty domain", "[[users]]\naddress = \"a@\"\npassword = \"x\"",
-       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got \"a@\""},
+       "t.toml:2:11: users[0].address: expected an address like \"alice@example.test\", got "
+       "\"a@\""},
       {"missing password", "[[users]]\naddress = \"a@b\"",
        "t.toml:1:1: users[0].password: missing required key"},
       {"missing address", alice + "\n[[users]]\npassword = \"y\"",
        "t.toml:5:1: users[1].address: missing required key"},
       {"empty password", "[[users]]\naddress = \"a@b\"\npassword = \"\"",
        "t.toml:3:12: users[0].password: must not be empty"},
-      {"duplicate, other case", alice + "[[users]]\naddress = \"Alice@Example.test\"\npassword = \"y\"",
-       "t.toml:5:11: users[1].address: duplicate user \"Alice@Example.test\" (already defined at line 2)"},
+      {"duplicate, other case",
+       alice + "[[users]]\naddress = \"Alice@Example.test\"\npassword = \"y\"",
+       "t.toml:5:11: users[1].address: duplicate user \"Alice@Example.test\" (already defined at "
+       "line 2)"},
       {"not an array of tables", "[users]\naddress = \"a@b\"",
        "t.toml:1:1: users: expected an array, got a table"},
       {"array of strings", "users = [\"a@b\"]",
@@ -149,10 +161,12 @@ TEST_CASE("listener keys are checked", "[config]") {
       {"enabled", listener("x", "enabled = \"yes\"\n"),
        "t.toml:5:11: listeners.x.enabled: expected true or false, got \"yes\""},
       {"address", listener("x", "address = \"localhost\"\n"),
-       "t.toml:5:11: listeners.x.address: expected an IPv4 or IPv6 address such as \"127.0.0.1\" or "
+       "t.toml:5:11: listeners.x.address: expected an IPv4 or IPv6 address such as \"127.0.0.1\" "
+       "or "
        "\"::1\", got \"localhost\""},
       {"address with brackets", listener("x", "address = \"[::1]\"\n"),
-       "t.toml:5:11: listeners.x.address: expected an IPv4 or IPv6 address such as \"127.0.0.1\" or "
+       "t.toml:5:11: listeners.x.address: expected an IPv4 or IPv6 address such as \"127.0.0.1\" "
+       "or "
        "\"::1\", got \"[::1]\""},
       {"bad role", listener("x", "role = \"relay\"\n"),
        "t.toml:5:8: listeners.x.role: expected one of mx, submission, got \"relay\""},
@@ -165,17 +179,21 @@ TEST_CASE("listener keys are checked", "[config]") {
       {"auth_requires_tls", listener("x", "auth_requires_tls = 1\n"),
        "t.toml:5:21: listeners.x.auth_requires_tls: expected true or false, got 1"},
       {"listener limit", listener("x", "idle_timeout_seconds = 86401\n"),
-       "t.toml:5:24: listeners.x.idle_timeout_seconds: expected an integer from 1 to 86400, got 86401"},
+       "t.toml:5:24: listeners.x.idle_timeout_seconds: expected an integer from 1 to 86400, got "
+       "86401"},
       {"max_message_size", listener("x", "max_message_size = 1023\n"),
-       "t.toml:5:20: listeners.x.max_message_size: expected an integer from 1024 to 1073741824, got 1023"},
+       "t.toml:5:20: listeners.x.max_message_size: expected an integer from 1024 to 1073741824, "
+       "got 1023"},
       {"max_recipients", listener("x", "max_recipients = 100001\n"),
        "t.toml:5:18: listeners.x.max_recipients: expected an integer from 1 to 100000, got 100001"},
       {"max_bad_commands", listener("x", "max_bad_commands = 0\n"),
        "t.toml:5:20: listeners.x.max_bad_commands: expected an integer from 1 to 10000, got 0"},
       {"bad name", "[listeners.\"my smtp\"]\nprotocol = \"smtp\"",
-       "t.toml:1:12: listeners.\"my smtp\": listener names may contain only letters, digits, '-' and '_'"},
+       "t.toml:1:12: listeners.\"my smtp\": listener names may contain only letters, digits, '-' "
+       "and '_'"},
       {"not a table", "[listeners]\nx = 3", "t.toml:2:5: listeners.x: expected a table, got 3"},
-      {"listeners not a table", "listeners = []", "t.toml:1:13: listeners: expected a table, got an array"},
+      {"listeners not a table", "listeners = []",
+       "t.toml:1:13: listeners: expected a table, got an array"},
   });
 }
 
@@ -183,13 +201,15 @@ TEST_CASE("two enabled listeners cannot share an address and port", "[config]") 
   const std::string a = "[listeners.a]\nprotocol = \"smtp\"\nport = 2525\nsecurity = \"none\"\n";
   check_cases({
       {"same address", a + "[listeners.b]\nprotocol = \"pop3\"\nport = 2525\nsecurity = \"none\"\n",
-       "t.toml:7:8: listeners.b.port: port 2525 on 127.0.0.1 is already used by listeners.a (line 3)"},
+       "t.toml:7:8: listeners.b.port: port 2525 on 127.0.0.1 is already used by listeners.a (line "
+       "3)"},
       {"same address, other spelling",
        "[listeners.a]\nprotocol = \"smtp\"\nport = 1\nsecurity = \"none\"\naddress = \"::1\"\n"
        "[listeners.b]\nprotocol = \"smtp\"\nport = 1\nsecurity = \"none\"\naddress = \"0:0::1\"\n",
        "t.toml:8:8: listeners.b.port: port 1 on 0:0::1 is already used by listeners.a (line 3)"},
       {"wildcard",
-       a + "[listeners.b]\nprotocol = \"smtp\"\nport = 2525\nsecurity = \"none\"\naddress = \"0.0.0.0\"\n",
+       a + "[listeners.b]\nprotocol = \"smtp\"\nport = 2525\nsecurity = \"none\"\naddress = "
+           "\"0.0.0.0\"\n",
        "t.toml:7:8: listeners.b.port: port 2525 on 0.0.0.0 conflicts with listeners.a on 127.0.0.1 "
        "(line 3): one of them listens on every address"},
   });
@@ -206,12 +226,14 @@ TEST_CASE("SMTP AUTH that no client could ever use is an error", "[config]") {
   check_cases({
       {"explicit",
        "[listeners.x]\nprotocol = \"smtp\"\nport = 25\nsecurity = \"none\"\nauth = \"required\"",
-       "t.toml:4:12: listeners.x.security: \"none\" with auth = \"required\" and auth_requires_tls = "
+       "t.toml:4:12: listeners.x.security: \"none\" with auth = \"required\" and auth_requires_tls "
+       "= "
        "true: no client could ever authenticate; use security = \"starttls\" or set "
        "auth_requires_tls = false"},
       {"from the submission role",
        "[listeners.x]\nprotocol = \"smtp\"\nport = 587\nsecurity = \"none\"\nrole = \"submission\"",
-       "t.toml:4:12: listeners.x.security: \"none\" with auth = \"required\" (the default for role = "
+       "t.toml:4:12: listeners.x.security: \"none\" with auth = \"required\" (the default for role "
+       "= "
        "\"submission\") and auth_requires_tls = true: no client could ever authenticate; use "
        "security = \"starttls\" or set auth_requires_tls = false"},
   });

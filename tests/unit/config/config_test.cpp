@@ -137,7 +137,8 @@ security = "none"
 protocol = "imap"
 port = 0
 security = "implicit"
-)", "t.toml");
+)",
+                                    "t.toml");
   REQUIRE(config.listeners.size() == 3);
   CHECK(config.listeners[0].name == "zeta");
   CHECK(config.listeners[1].name == "alpha");
@@ -174,7 +175,8 @@ address = "::1"
 role = "submission"
 auth = "off"
 auth_requires_tls = false
-)", "t.toml");
+)",
+                                    "t.toml");
   CHECK(config.hostname == "mx.example.test");
   CHECK(config.local_domains == std::vector<std::string>{"example.test"});
   CHECK(config.state_dir == "/tmp/state");
@@ -221,16 +223,17 @@ protocol = "pop3"
 port = 0
 security = "implicit"
 max_line_length = 128
-)", "t.toml");
+)",
+                                    "t.toml");
   REQUIRE(config.listeners.size() == 3);
   const Limits& imap = config.listeners[0].limits;
-  CHECK(imap.idle_timeout_seconds == 60);       // global
-  CHECK(imap.max_line_length == 65536);         // IMAP default
+  CHECK(imap.idle_timeout_seconds == 60);  // global
+  CHECK(imap.max_line_length == 65536);    // IMAP default
   CHECK(imap.max_message_size == 25u * 1024 * 1024);
-  CHECK(imap.max_recipients == 7);              // global
+  CHECK(imap.max_recipients == 7);  // global
   CHECK(imap.max_bad_commands == 20);
   const Limits& smtp = config.listeners[1].limits;
-  CHECK(smtp.idle_timeout_seconds == 30);       // listener beats global
+  CHECK(smtp.idle_timeout_seconds == 30);  // listener beats global
   CHECK(smtp.max_line_length == 2048);
   CHECK(smtp.max_message_size == 1024);
   CHECK(smtp.max_recipients == 100000);
@@ -263,7 +266,8 @@ protocol = "pop3"
 port = 0
 security = "none"
 auth = "off"
-)", "t.toml");
+)",
+                                    "t.toml");
   REQUIRE(config.listeners.size() == 4);
   CHECK(config.listeners[0].auth == AuthMode::optional);
   CHECK(config.listeners[1].auth == AuthMode::required);
@@ -272,7 +276,8 @@ auth = "off"
 }
 
 TEST_CASE("load_file names the file in messages and reports unreadable files", "[config]") {
-  const fs::path dir = fs::temp_directory_path() / ("sevenport-config-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("sevenport-config-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path file = dir / "sevenport.toml";
   {
