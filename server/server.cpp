@@ -142,8 +142,11 @@ void Server::setup_certificates() {
       cert = ca.cert_file;
       key = ca.key_file;
       ca_file_ = ca.ca_file;
-      if (ca.ca_created) log_.server("certs", "created a local CA: " + ca_file_.string());
-      if (ca.leaf_created) log_.server("certs", "issued a server certificate: " + cert.string());
+      if (ca.ca_created)
+        log_.server("certs", "created a local CA (" + ca.ca_reason + "): " + ca_file_.string() +
+                                 "; clients must trust this file");
+      if (ca.leaf_created)
+        log_.server("certs", "issued a server certificate (" + ca.leaf_reason + "): " + cert.string());
     } catch (const std::exception& e) {
       throw StartupError(std::string("certificates: ") + e.what());
     }

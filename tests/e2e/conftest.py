@@ -74,20 +74,21 @@ class Sevenport:
     def port(self, name):
         return self.info["listeners"][name]["port"]
 
-    def wait_log(self, pattern, timeout=5.0):
-        """Waits until a session-log line matches `pattern` (a regex); returns the line."""
+    def wait_log(self, pattern, timeout=5.0, count=1):
+        """Waits until `count` session-log lines match `pattern` (a regex); returns the first.
+
+        Log lines are flushed once per loop iteration, after the replies of that iteration were
+        written: a client can see a reply before the line about it, so tests wait for lines."""
         rx = re.compile(pattern)
         found = []
 
         def match():
-            for line in self.log_lines:
-                if rx.search(line):
-                    found.append(line)
-                    return True
-            return False
+            found[:] = [line for line in self.log_lines if rx.search(line)]
+            return len(found) >= count
 
         if not self._wait(match, timeout):
-            raise AssertionError(f"no log line matching {pattern!r}; log:\n" + "\n".join(self.log_lines[-40:]))
+            raise AssertionError(f"fewer than {count} log lines matching {pattern!r}; log:\n"
+                                 + "\n".join(self.log_lines[-40:]))
         return found[0]
 
     def log_text(self):

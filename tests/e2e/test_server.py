@@ -197,3 +197,55 @@ def test_sigterm_with_open_sessions_says_goodbye_and_exits_0(start_sevenport):
     code, texts = conn.reply()
     assert code == 421 and texts[0].startswith("4.3.2")
     assert server.proc.wait(timeout=10) == 0
+
+
+def test_garbage_gets_errors_then_421_and_the_server_lives_on(start_sevenport):
+    server = start_sevenport(config_text=smtp_config())
+    conn = LineSocket(server.port("smtp"))
+    assert conn.reply()[0] == 220
+    garbage = bytes(b % 251 + 1 for b in os.urandom(64 * 1024)).replace(b"\x16", b"x")
+    conn.send(b"X" + garbage + b"\r\n" + b"\x00\xff garbage\r\n" * 50)
+    codes = []
+    try:
+        while True:
+            codes.append(conn.reply()[0])
+    except ConnectionError:
+        pass
+    assert codes and all(c >= 500 for c in codes[:-1])
+    assert codes[-1] == 421
+    other = LineSocket(server.port("smtp"))
+    assert other.reply()[0] == 220
+    other.close()
+
+
+def test_a_client_that_sends_one_byte_at_a_time_is_understood(start_sevenport):
+    server = start_sevenport(config_text=smtp_config())
+    conn = LineSocket(server.port("smtp"))
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    assert conn.reply()[0] == 220
+    for byte in b"EHLO slow.client.test\r\nMAIL FROM:<s@client.test>\r\n":
+        conn.send(bytes([byte]))
+    assert conn.reply()[0] == 250
+    assert conn.reply()[0] == 250
+    conn.close()
+
+
+def test_abrupt_disconnects_during_tls_handshake_and_data_leave_the_server_healthy(start_sevenport):
+    server = start_sevenport()
+    # Half a ClientHello on the implicit-TLS port, then gone.
+    conn = LineSocket(server.port("submissions"))
+    conn.send(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 20)
+    conn.close()
+    server.wait_log(r"submissions .* close: client closed the connection")
+    # STARTTLS accepted, then the client vanishes before its ClientHello.
+    conn = LineSocket(server.port("submission"))
+    assert conn.reply()[0] == 220
+    conn.send("EHLO c\r\nSTARTTLS\r\n")
+    assert conn.reply()[0] == 250
+    assert conn.reply()[0] == 220
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    conn.close()  # linger 0: a reset, not a FIN
+    server.wait_log(r"submission .* close: ")
+    ok = LineSocket(server.port("smtp"))
+    assert ok.reply()[0] == 220
+    ok.close()

@@ -140,8 +140,9 @@ def test_message_over_size_is_552_and_not_stored(start_sevenport):
         code, text = smtp.data(message("too big", body="y" * 8000))
         assert (code, text[:5]) == (552, b"5.3.4")
         assert smtp.sendmail("s@client.test", [ALICE], message("small enough")) == {}
-    log = server.log_text()
-    assert log.count("delivered:") == 1
+    # Log lines are flushed after the reply is written: wait for the session's end, then count.
+    server.wait_log(r"#1 smtp \S+ close: ")
+    assert server.log_text().count("delivered:") == 1
 
 
 SMALL_LIMIT_CONFIG = """
@@ -222,7 +223,7 @@ def test_curl_submits_over_starttls_and_implicit_tls(sevenport, tmp_path):
                       "--mail-from", ALICE, "--mail-rcpt", "bob@example.test",
                       "--upload-file", str(mail)])
         assert result.returncode == 0, result.stderr
-    assert len([l for l in sevenport.log_lines if "for bob@example.test" in l]) >= 2
+    sevenport.wait_log(r"delivered: .* for bob@example.test", count=2)
 
 
 def test_swaks_starttls_and_tls_on_connect(sevenport):
