@@ -243,7 +243,17 @@ void Connection::on_established() {
   }
 }
 
+void Connection::pull_async_updates() {
+  if (closing_ || close_when_flushed_) return;
+  Output out;
+  if (engine_->take_pending_updates(out)) deliver(out);
+}
+
 void Connection::deliver(Output& out) {
+  if (const bool want = engine_started_ && engine_->wants_async_updates(); want != async_waiting_) {
+    async_waiting_ = want;
+    server_.want_async_updates(this, want);
+  }
   const SessionRef who{id_, listener_.config().name, peer_};
   for (const auto& event : out.events) server_.log().event(who, event);
   if (!out.bytes.empty()) {

@@ -26,6 +26,9 @@ class Connection {
 
   // The server is shutting down: the engine's farewell, then close.
   void shutdown();
+  // The store changed: let an engine that waits for it (IMAP IDLE) say so now.
+  void pull_async_updates();
+
   // Closes at once, dropping anything not yet written.
   void abort(std::string_view why) { close(why); }
 
@@ -85,6 +88,7 @@ class Connection {
   bool close_when_flushed_ = false;
   bool silence_diagnosed_ = false;
   bool via_starttls_ = false;
+  bool async_waiting_ = false;  // registered with the server for async updates
 };
 
 }  // namespace sevenport::server

@@ -177,6 +177,10 @@ void Server::start() {
   uv_prepare_init(&loop_, &prepare_);
   prepare_.data = this;
   uv_prepare_start(&prepare_, on_prepare);
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
+  uv_check_start(&check_, on_check);
+  store_.observe([this](const store::StoreEvent&) { store_changed_ = true; });
   started_ = true;
   write_ready_file();
 }
@@ -249,6 +253,7 @@ void Server::shutdown(std::string_view why) {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   started_ = false;
   if (connections_) {
     uv_timer_init(&loop_, &shutdown_timer_);
@@ -275,6 +280,24 @@ void Server::on_signal(uv_signal_t* handle, int signum) {
 
 void Server::on_prepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->log_.flush(); }
 
+void Server::on_check(uv_check_t* handle) {
+  auto* self = static_cast<Server*>(handle->data);
+  if (!self->store_changed_) return;
+  self->store_changed_ = false;
+  if (self->async_waiters_.empty()) return;
+  // A session may stop waiting (or close) while it is handed its updates: iterate over a copy.
+  const std::vector<Connection*> waiters(self->async_waiters_.begin(), self->async_waiters_.end());
+  for (Connection* c : waiters)
+    if (self->async_waiters_.count(c)) c->pull_async_updates();
+}
+
+void Server::want_async_updates(Connection* c, bool want) {
+  if (want)
+    async_waiters_.insert(c);
+  else
+    async_waiters_.erase(c);
+}
+
 void Server::add(Connection* c) {
   c->next = connections_;
   c->prev = nullptr;
@@ -284,6 +307,7 @@ void Server::add(Connection* c) {
 }
 
 void Server::remove(Connection* c) {
+  async_waiters_.erase(c);
   if (c->prev) c->prev->next = c->next;
   else connections_ = c->next;
   if (c->next) c->next->prev = c->prev;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "config/config.hpp"
@@ -103,6 +104,10 @@ class Server {
   void add(Connection* connection);
   void remove(Connection* connection);
 
+  // Connections whose engine wants asynchronous output (IMAP IDLE): after a store change, the
+  // server pulls their updates once per loop iteration.
+  void want_async_updates(Connection* connection, bool want);
+
   // A buffer for one read at a time: every read is handled before the next one arrives.
   char* read_buffer() { return read_buffer_.get(); }
   static constexpr std::size_t read_buffer_size = 64 * 1024;
@@ -113,6 +118,7 @@ class Server {
   static void on_signal(uv_signal_t* handle, int signum);
   static void on_prepare(uv_prepare_t* handle);
   static void on_shutdown_deadline(uv_timer_t* handle);
+  static void on_check(uv_check_t* handle);
 
   config::Config config_;
   ServerOptions options_;
@@ -120,6 +126,7 @@ class Server {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_prepare_t prepare_{};
+  uv_check_t check_{};  // after I/O callbacks: hands store changes to waiting sessions
   uv_timer_t shutdown_timer_{};  // bounds a graceful shutdown: clients that never read get cut off
   SessionLog log_;
   store::MailStore store_;
@@ -129,6 +136,8 @@ class Server {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<char[]> read_buffer_;
   Connection* connections_ = nullptr;  // head of the intrusive list
+  std::unordered_set<Connection*> async_waiters_;
+  bool store_changed_ = false;
   std::size_t connection_count_ = 0;
   std::uint64_t next_session_id_ = 1;
   bool shutting_down_ = false;

@@ -114,6 +114,17 @@ class Engine {
   // The server is shutting down: produce the protocol's farewell and Action::close.
   virtual void on_shutdown(Output& out) = 0;
 
+  // Asynchronous output (IMAP IDLE): true while the engine may have something to say without
+  // new input. The server asks after every call into the engine.
+  virtual bool wants_async_updates() const { return false; }
+
+  // Called by the server, once per loop iteration in which the store changed, on engines that
+  // want async updates: appends what the engine has to say (e.g. "* 3 EXISTS"); true if it did.
+  virtual bool take_pending_updates(Output& out) {
+    (void)out;
+    return false;
+  }
+
   // The peer went away (or the transport failed). Abandon any transaction in progress: nothing
   // half-received is stored, POP3 does not enter UPDATE. Called at most once; no output.
   virtual void on_disconnect() {}
