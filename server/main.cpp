@@ -58,13 +58,8 @@ void print_banner(const sevenport::server::Server& server) {
     const auto& c = l->config();
     std::string proto(config::to_string(c.protocol));
     for (auto& ch : proto) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (l->bound()) {
-      std::printf("  %-12s %-10s %6u  %-5s %s\n", c.name.c_str(), c.address.c_str(),
-                  static_cast<unsigned>(l->bound_port()), proto.c_str(), describe(c).c_str());
-    } else {
-      std::printf("  %-12s %-10s %6s  %-5s not implemented in this version: not listening\n",
-                  c.name.c_str(), c.address.c_str(), "-", proto.c_str());
-    }
+    std::printf("  %-12s %-10s %6u  %-5s %s\n", c.name.c_str(), c.address.c_str(),
+                static_cast<unsigned>(l->bound_port()), proto.c_str(), describe(c).c_str());
   }
   std::printf("\n  CA certificate to trust: %s\n", server.ca_file().c_str());
   std::printf("  Users (login with the address or its local part):\n");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "certs/local_ca.hpp"
+#include "protocols/imap/imap_session.hpp"
 #include "protocols/pop3/pop3_session.hpp"
 #include "protocols/smtp/smtp_session.hpp"
 #include "server/connection.hpp"
@@ -46,14 +47,26 @@ Listener::Listener(Server& server, config::Listener config)
   pop3_policy_.auth_requires_tls = config_.auth_requires_tls;
   pop3_policy_.max_line_length = config_.limits.max_line_length;
   pop3_policy_.max_bad_commands = config_.limits.max_bad_commands;
+
+  imap_policy_.hostname = cfg.hostname;
+  imap_policy_.starttls_offered = config_.security == Security::starttls;
+  imap_policy_.auth_enabled = config_.auth != config::AuthMode::off;
+  imap_policy_.auth_requires_tls = config_.auth_requires_tls;
+  imap_policy_.max_line_length = config_.limits.max_line_length;
+  imap_policy_.max_literal_size = config_.limits.max_message_size;
+  imap_policy_.max_bad_commands = config_.limits.max_bad_commands;
 }
 
-bool Listener::implemented() const { return config_.protocol != config::Protocol::imap; }
-
 std::unique_ptr<Engine> Listener::make_engine() {
-  if (config_.protocol == config::Protocol::pop3)
-    return std::make_unique<pop3::Pop3Session>(pop3_policy_, server_.store(), server_.users());
-  return std::make_unique<smtp::SmtpSession>(smtp_policy_, server_.store(), server_.users());
+  switch (config_.protocol) {
+    case config::Protocol::smtp:
+      return std::make_unique<smtp::SmtpSession>(smtp_policy_, server_.store(), server_.users());
+    case config::Protocol::pop3:
+      return std::make_unique<pop3::Pop3Session>(pop3_policy_, server_.store(), server_.users());
+    case config::Protocol::imap:
+      return std::make_unique<imap::ImapSession>(imap_policy_, server_.store(), server_.users());
+  }
+  return nullptr;
 }
 
 void Listener::bind() {
@@ -166,7 +179,7 @@ void Server::start() {
   for (const auto& cfg : config_.listeners) {
     if (!cfg.enabled) continue;
     auto listener = std::make_unique<Listener>(*this, cfg);
-    if (listener->implemented()) listener->bind();
+    listener->bind();
     listeners_.push_back(std::move(listener));
   }
   uv_signal_init(&loop_, &sigint_);
@@ -208,12 +221,7 @@ void Server::write_ready_file() {
     entry["protocol"] = config::to_string(l->config().protocol);
     entry["security"] = to_string(l->config().security);
     entry["address"] = l->config().address;
-    if (l->bound()) {
-      entry["port"] = l->bound_port();
-    } else {
-      entry["port"] = nullptr;
-      entry["status"] = "not implemented";
-    }
+    entry["port"] = l->bound_port();
     j["listeners"][l->config().name] = entry;
   }
   const auto target = options_.ready_file;

@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "protocols/common/users.hpp"
+#include "protocols/imap/imap_policy.hpp"
 #include "protocols/pop3/pop3_policy.hpp"
 #include "protocols/smtp/smtp_policy.hpp"
 #include "protocols/store/mail_store.hpp"
@@ -39,8 +40,6 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
-  // Whether this build speaks the listener's protocol.
-  bool implemented() const;
   // Binds and listens; throws StartupError with a user-facing explanation.
   void bind();
   void close();
@@ -60,6 +59,7 @@ class Listener {
   config::Listener config_;
   smtp::SmtpPolicy smtp_policy_;
   pop3::Pop3Policy pop3_policy_;
+  imap::ImapPolicy imap_policy_;
   uv_tcp_t handle_{};
   std::uint16_t bound_port_ = 0;
   bool bound_ = false;
