@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libuv1-dev libssl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgmime-3.0-dev
   # tests
-  catch2 python3 python3-pytest openssl curl swaks libnet-ssleay-perl
+  catch2 python3 python3-pytest openssl curl swaks libnet-ssleay-perl neomutt tmux
 )
 
 missing=()
