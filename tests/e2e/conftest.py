@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# Set when the binary is built with AddressSanitizer: memory figures are not meaningful then.
+SANITIZED = os.environ.get("SEVENPORT_SANITIZED") == "1"
+
 BIN = os.environ.get("SEVENPORT_BIN") or str(Path(__file__).resolve().parents[2] / "build" / "sevenport")
 
 USERS = {"alice@example.test": "alice-secret", "bob@example.test": "bob-secret"}
@@ -105,6 +108,9 @@ class Sevenport:
                 self.proc.wait()
         for t in self._readers:
             t.join(timeout=5)
+        # UBSan reports and carries on: any report fails the run like a crash would.
+        reports = [l for l in self.log_lines if "runtime error:" in l or "Sanitizer" in l]
+        assert not reports, "sanitizer reports:\n" + "\n".join(reports)
         return self.proc.returncode
 
 
@@ -127,4 +133,4 @@ def start_sevenport(tmp_path):
 
     yield start
     for s in servers:
-        s.stop()
+        assert s.stop() == 0, "sevenport did not exit cleanly:\n" + s.log_text()
