@@ -34,8 +34,8 @@ std::string first_line(std::string_view bytes) {
 
 std::string protocol_upper(config::Protocol p) {
   return ascii_lower(config::to_string(p)) == "smtp" ? "SMTP"
-         : p == config::Protocol::imap                 ? "IMAP"
-                                                       : "POP3";
+         : p == config::Protocol::imap               ? "IMAP"
+                                                     : "POP3";
 }
 }  // namespace
 
@@ -139,7 +139,8 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   if (nread > 0) {
     c->on_bytes(std::string_view(buf->base, static_cast<std::size_t>(nread)));
   } else if (nread < 0) {
-    c->close(nread == UV_EOF ? "client closed the connection" : uv_strerror(static_cast<int>(nread)));
+    c->close(nread == UV_EOF ? "client closed the connection"
+                             : uv_strerror(static_cast<int>(nread)));
   }
 }
 
@@ -173,11 +174,11 @@ bool Connection::sniff(std::string_view first) {
                       " for port " + port;
     if (const auto alt = server_.port_for(cfg, Security::implicit))
       fix += ", or use port " + std::to_string(alt) + " for SSL/TLS";
-    log("diagnosis", "client started a TLS handshake on " + proto + " port " + port +
-                         ", which expects plaintext first" +
-                         (cfg.security == Security::starttls ? " and upgrades with STARTTLS" : "") +
-                         ": the client is set to SSL/TLS (implicit TLS) on the wrong port. Fix: " +
-                         fix + ".");
+    log("diagnosis",
+        "client started a TLS handshake on " + proto + " port " + port +
+            ", which expects plaintext first" +
+            (cfg.security == Security::starttls ? " and upgrades with STARTTLS" : "") +
+            ": the client is set to SSL/TLS (implicit TLS) on the wrong port. Fix: " + fix + ".");
     close("TLS handshake on a plaintext port");
     return false;
   }
@@ -204,10 +205,9 @@ void Connection::on_tls_bytes(std::string_view ciphertext) {
   if (status == TlsChannel::Status::failed) {
     std::string why = tls_->error();
     log("tls", std::string(was_established ? "TLS error: " : "handshake failed: ") + why);
-    if (!was_established &&
-        (why.find("unknown ca") != std::string::npos ||
-         why.find("bad certificate") != std::string::npos ||
-         why.find("certificate unknown") != std::string::npos)) {
+    if (!was_established && (why.find("unknown ca") != std::string::npos ||
+                             why.find("bad certificate") != std::string::npos ||
+                             why.find("certificate unknown") != std::string::npos)) {
       log("diagnosis", "the client rejected the server certificate (" + why +
                            "). Fix: make the client trust the CA file " +
                            server_.ca_file().string());
@@ -230,9 +230,9 @@ void Connection::on_established() {
   std::string text = tls_info_.version + " " + tls_info_.cipher +
                      (via_starttls_ ? " (after STARTTLS)" : " (implicit TLS)");
   if (!tls_info_.sni.empty()) text += ", SNI " + sanitize(tls_info_.sni, 100);
-  server_.log().session({id_, listener_.config().name, peer_}, "tls", text,
-                        {{"tls_version", tls_info_.version}, {"cipher", tls_info_.cipher},
-                         {"sni", tls_info_.sni}});
+  server_.log().session(
+      {id_, listener_.config().name, peer_}, "tls", text,
+      {{"tls_version", tls_info_.version}, {"cipher", tls_info_.cipher}, {"sni", tls_info_.sni}});
   arm_timer(listener_.config().limits.idle_timeout_seconds * 1000ULL);
   if (via_starttls_) {
     Output out;
@@ -304,10 +304,12 @@ void Connection::send(std::string_view bytes) {
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   if (pending_writes_ == 0) {
     // Most replies fit the socket buffer: write at once, without a copy or an allocation.
-    uv_buf_t buf = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+    uv_buf_t buf =
+        uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
     const int n = uv_try_write(stream, &buf, 1);
     if (n == static_cast<int>(bytes.size())) return;
-    if (n > 0) bytes.remove_prefix(static_cast<std::size_t>(n));
+    if (n > 0)
+      bytes.remove_prefix(static_cast<std::size_t>(n));
     else if (n != UV_EAGAIN && n != UV_ENOSYS) {
       close(uv_strerror(n));
       return;
@@ -357,7 +359,9 @@ void Connection::finish_close_when_flushed() {
 
 void Connection::arm_timer(std::uint64_t ms) { uv_timer_start(&timer_, on_timer_cb, ms, 0); }
 
-void Connection::on_timer_cb(uv_timer_t* handle) { static_cast<Connection*>(handle->data)->on_timer(); }
+void Connection::on_timer_cb(uv_timer_t* handle) {
+  static_cast<Connection*>(handle->data)->on_timer();
+}
 
 void Connection::on_timer() {
   if (closing_) return;
@@ -373,7 +377,8 @@ void Connection::on_timer() {
     log("diagnosis", "client connected to an implicit-TLS port and sent nothing for " +
                          std::to_string(kSilenceMs / 1000) +
                          " s: it is probably waiting for a plaintext greeting, i.e. set to "
-                         "STARTTLS or no encryption. Fix: " + fix + ".");
+                         "STARTTLS or no encryption. Fix: " +
+                         fix + ".");
   }
   // Reads only stamp last_activity_; the timer re-arms for what is left, so a busy connection
   // costs no timer operation per read.

@@ -84,7 +84,7 @@ class Connection {
   bool engine_started_ = false;
   bool got_bytes_ = false;
   bool reading_ = false;
-  bool closing_ = false;          // close() ran: handles are closing
+  bool closing_ = false;  // close() ran: handles are closing
   bool close_when_flushed_ = false;
   bool silence_diagnosed_ = false;
   bool via_starttls_ = false;

@@ -33,14 +33,22 @@ std::filesystem::path default_state_dir() {
 std::string describe(const config::Listener& l) {
   std::string security;
   switch (l.security) {
-    case Security::none: security = "none (plaintext)"; break;
-    case Security::starttls: security = "STARTTLS"; break;
-    case Security::implicit: security = "SSL/TLS (implicit)"; break;
+    case Security::none:
+      security = "none (plaintext)";
+      break;
+    case Security::starttls:
+      security = "STARTTLS";
+      break;
+    case Security::implicit:
+      security = "SSL/TLS (implicit)";
+      break;
   }
   const bool after_tls = l.auth_requires_tls && l.security == Security::starttls;
   std::string auth;
-  if (l.auth_requires_tls && l.security == Security::none) auth = "no login (it needs TLS)";
-  else if (l.auth == config::AuthMode::off) auth = "no login";
+  if (l.auth_requires_tls && l.security == Security::none)
+    auth = "no login (it needs TLS)";
+  else if (l.auth == config::AuthMode::off)
+    auth = "no login";
   else if (l.protocol == config::Protocol::smtp && l.auth == config::AuthMode::optional)
     auth = "AUTH optional" + std::string(after_tls ? " (after STARTTLS)" : "");
   else if (l.protocol == config::Protocol::smtp)
@@ -68,7 +76,8 @@ void print_banner(const sevenport::server::Server& server) {
   if (cfg.users.empty()) std::printf("    (none: add one with --user ADDRESS:PASSWORD)\n");
   std::string domains;
   for (const auto& d : cfg.local_domains) domains += (domains.empty() ? "" : ", ") + d;
-  std::printf("  Local domains (port 25 takes mail for these without login): %s\n", domains.c_str());
+  std::printf("  Local domains (port 25 takes mail for these without login): %s\n",
+              domains.c_str());
   std::printf("\nReady. Ctrl-C stops.\n");
   std::fflush(stdout);
 }
@@ -76,9 +85,10 @@ void print_banner(const sevenport::server::Server& server) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sevenport: a mail protocol test server. SMTP, IMAP and POP3 on the seven standard "
-               "mail ports, with STARTTLS and implicit TLS, a local CA, and one shared mail store.",
-               "sevenport"};
+  CLI::App app{
+      "sevenport: a mail protocol test server. SMTP, IMAP and POP3 on the seven standard "
+      "mail ports, with STARTTLS and implicit TLS, a local CA, and one shared mail store.",
+      "sevenport"};
   std::string config_file;
   int port_offset = 0;
   bool ephemeral = false;
@@ -128,9 +138,12 @@ int main(int argc, char** argv) {
   for (const auto& spec : users) {
     const auto colon = spec.find(':');
     const auto at = spec.find('@');
-    if (colon == std::string::npos || at == std::string::npos || at > colon || colon + 1 == spec.size()) {
-      std::fprintf(stderr, "sevenport: --user %s: expected ADDRESS:PASSWORD, e.g. carol@example.test:secret\n",
-                   spec.c_str());
+    if (colon == std::string::npos || at == std::string::npos || at > colon ||
+        colon + 1 == spec.size()) {
+      std::fprintf(
+          stderr,
+          "sevenport: --user %s: expected ADDRESS:PASSWORD, e.g. carol@example.test:secret\n",
+          spec.c_str());
       return kExitConfig;
     }
     cfg.users.push_back({spec.substr(0, colon), spec.substr(colon + 1)});
@@ -156,9 +169,10 @@ int main(int argc, char** argv) {
   }
 
   sevenport::server::ServerOptions options;
-  options.state_dir = std::filesystem::absolute(
-      !state_dir.empty() ? std::filesystem::path(state_dir)
-                         : !cfg.state_dir.empty() ? cfg.state_dir : default_state_dir());
+  options.state_dir =
+      std::filesystem::absolute(!state_dir.empty()       ? std::filesystem::path(state_dir)
+                                : !cfg.state_dir.empty() ? cfg.state_dir
+                                                         : default_state_dir());
   if (!ready_file.empty()) {
     options.ready_file = std::filesystem::absolute(ready_file);
     std::error_code ec;

@@ -20,9 +20,12 @@ namespace sevenport::server {
 namespace {
 smtp::AuthMode to_smtp(config::AuthMode mode) {
   switch (mode) {
-    case config::AuthMode::off: return smtp::AuthMode::off;
-    case config::AuthMode::optional: return smtp::AuthMode::optional;
-    case config::AuthMode::required: return smtp::AuthMode::required;
+    case config::AuthMode::off:
+      return smtp::AuthMode::off;
+    case config::AuthMode::optional:
+      return smtp::AuthMode::optional;
+    case config::AuthMode::required:
+      return smtp::AuthMode::required;
   }
   return smtp::AuthMode::optional;
 }
@@ -72,10 +75,12 @@ std::unique_ptr<Engine> Listener::make_engine() {
 void Listener::bind() {
   sockaddr_storage addr{};
   const bool v6 = config_.address.find(':') != std::string::npos;
-  int rc = v6 ? uv_ip6_addr(config_.address.c_str(), config_.port, reinterpret_cast<sockaddr_in6*>(&addr))
-              : uv_ip4_addr(config_.address.c_str(), config_.port, reinterpret_cast<sockaddr_in*>(&addr));
-  const std::string where = (v6 ? "[" + config_.address + "]" : config_.address) + ":" +
-                            std::to_string(config_.port);
+  int rc = v6 ? uv_ip6_addr(config_.address.c_str(), config_.port,
+                            reinterpret_cast<sockaddr_in6*>(&addr))
+              : uv_ip4_addr(config_.address.c_str(), config_.port,
+                            reinterpret_cast<sockaddr_in*>(&addr));
+  const std::string where =
+      (v6 ? "[" + config_.address + "]" : config_.address) + ":" + std::to_string(config_.port);
   if (rc != 0) throw StartupError("listener " + config_.name + ": bad address " + where);
   uv_tcp_init(server_.loop(), &handle_);
   handle_.data = this;
@@ -86,26 +91,31 @@ void Listener::bind() {
     throw StartupError(
         "cannot listen on " + where + " for " + config_.name +
         ": permission denied. Ports below 1024 need privileges. Either move every port up with "
-        "--port-offset (e.g. --port-offset 10000 puts " + std::to_string(config_.port) + " on " +
-        std::to_string(10000 + config_.port) + "), or allow the binary to bind them: "
+        "--port-offset (e.g. --port-offset 10000 puts " +
+        std::to_string(config_.port) + " on " + std::to_string(10000 + config_.port) +
+        "), or allow the binary to bind them: "
         "sudo setcap cap_net_bind_service=+ep \"$(command -v sevenport)\"");
   }
   if (rc == UV_EADDRINUSE) {
     throw StartupError("cannot listen on " + where + " for " + config_.name +
                        ": the port is already in use by another program (another mail server or "
-                       "sevenport?); `ss -ltnp 'sport = :" + std::to_string(config_.port) +
+                       "sevenport?); `ss -ltnp 'sport = :" +
+                       std::to_string(config_.port) +
                        "'` shows which. Choose another port or --port-offset N.");
   }
   if (rc == UV_EADDRNOTAVAIL) {
     throw StartupError("cannot listen on " + where + " for " + config_.name +
                        ": that address does not belong to this machine");
   }
-  if (rc != 0) throw StartupError("cannot listen on " + where + " for " + config_.name + ": " + uv_strerror(rc));
+  if (rc != 0)
+    throw StartupError("cannot listen on " + where + " for " + config_.name + ": " +
+                       uv_strerror(rc));
   sockaddr_storage bound{};
   int len = sizeof bound;
   uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&bound), &len);
-  bound_port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                  : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  bound_port_ =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 }
 
 void Listener::close() {
@@ -117,7 +127,8 @@ void Listener::close() {
 void Listener::on_connection(uv_stream_t* handle, int status) {
   auto* self = static_cast<Listener*>(handle->data);
   if (status < 0) {
-    self->server_.log().server("error", "accept on " + self->config_.name + ": " + uv_strerror(status));
+    self->server_.log().server("error",
+                               "accept on " + self->config_.name + ": " + uv_strerror(status));
     return;
   }
   Connection::accept(*self, handle);
@@ -159,7 +170,8 @@ void Server::setup_certificates() {
         log_.server("certs", "created a local CA (" + ca.ca_reason + "): " + ca_file_.string() +
                                  "; clients must trust this file");
       if (ca.leaf_created)
-        log_.server("certs", "issued a server certificate (" + ca.leaf_reason + "): " + cert.string());
+        log_.server("certs",
+                    "issued a server certificate (" + ca.leaf_reason + "): " + cert.string());
     } catch (const std::exception& e) {
       throw StartupError(std::string("certificates: ") + e.what());
     }
@@ -234,7 +246,8 @@ void Server::write_ready_file() {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, target, ec);  // atomic: readers see all of it or nothing
-  if (ec) throw StartupError("cannot write the ready file " + target.string() + ": " + ec.message());
+  if (ec)
+    throw StartupError("cannot write the ready file " + target.string() + ": " + ec.message());
 }
 
 int Server::run() {
@@ -316,8 +329,10 @@ void Server::add(Connection* c) {
 
 void Server::remove(Connection* c) {
   async_waiters_.erase(c);
-  if (c->prev) c->prev->next = c->next;
-  else connections_ = c->next;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    connections_ = c->next;
   if (c->next) c->next->prev = c->prev;
   --connection_count_;
 }

@@ -126,7 +126,7 @@ class Server {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_prepare_t prepare_{};
-  uv_check_t check_{};  // after I/O callbacks: hands store changes to waiting sessions
+  uv_check_t check_{};           // after I/O callbacks: hands store changes to waiting sessions
   uv_timer_t shutdown_timer_{};  // bounds a graceful shutdown: clients that never read get cut off
   SessionLog log_;
   store::MailStore store_;

@@ -69,14 +69,18 @@ void SessionLog::event(const SessionRef& who, const Event& e) {
   switch (e.kind) {
     case EventKind::authenticated:
       session(who, "auth", "authenticated " + e.user + " with " + e.mechanism + " " + over,
-              {{"result", "success"}, {"user", e.user}, {"mechanism", e.mechanism},
+              {{"result", "success"},
+               {"user", e.user},
+               {"mechanism", e.mechanism},
                {"tls", e.over_tls ? "true" : "false"}});
       break;
     case EventKind::auth_failed:
       session(who, "auth",
               "authentication failed for " + (e.user.empty() ? std::string("?") : e.user) +
                   " with " + e.mechanism + " " + over + (e.text.empty() ? "" : ": " + e.text),
-              {{"result", "failure"}, {"user", e.user}, {"mechanism", e.mechanism},
+              {{"result", "failure"},
+               {"user", e.user},
+               {"mechanism", e.mechanism},
                {"tls", e.over_tls ? "true" : "false"}});
       break;
     case EventKind::delivered:

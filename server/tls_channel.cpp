@@ -27,8 +27,8 @@ TlsContext::TlsContext(const std::filesystem::path& cert_file,
   SSL_CTX_set_min_proto_version(ctx_, min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
   // No renegotiation (STYLE: TLS channel); release idle buffers so an idle TLS connection stays
   // small; write partial records so large responses stream out.
-  SSL_CTX_set_options(ctx_, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_options(
+      ctx_, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
   SSL_CTX_set_mode(ctx_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_SERVER);
@@ -43,8 +43,8 @@ TlsContext::TlsContext(const std::filesystem::path& cert_file,
       SSL_CTX_check_private_key(ctx_) != 1) {
     const auto why = take_openssl_errors();
     SSL_CTX_free(ctx_);
-    throw TlsError("cannot load private key " + key + " (or it does not match the certificate): " +
-                   why);
+    throw TlsError("cannot load private key " + key +
+                   " (or it does not match the certificate): " + why);
   }
 }
 
@@ -151,7 +151,8 @@ void TlsChannel::shutdown() {
 TlsInfo TlsChannel::info() const {
   TlsInfo info;
   info.version = SSL_get_version(ssl_);
-  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_)) info.cipher = SSL_CIPHER_get_name(cipher);
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_))
+    info.cipher = SSL_CIPHER_get_name(cipher);
   if (const char* sni = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name)) info.sni = sni;
   return info;
 }

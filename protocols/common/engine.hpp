@@ -27,10 +27,10 @@ struct TlsInfo {
 // What an engine knows of its connection when it starts.
 struct SessionContext {
   std::uint64_t session_id = 0;
-  std::string listener;  // the listener's configured name, e.g. "submission"
+  std::string listener;    // the listener's configured name, e.g. "submission"
   std::uint16_t port = 0;  // the port actually bound
   Security security = Security::none;
-  std::string peer_ip;     // printable, e.g. "127.0.0.1" or "::1"
+  std::string peer_ip;  // printable, e.g. "127.0.0.1" or "::1"
   std::uint16_t peer_port = 0;
   bool tls_active = false;  // true on implicit-TLS listeners: the handshake is already done
   TlsInfo tls;              // meaningful only when tls_active

@@ -63,7 +63,8 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::array<std::int8_t, 256> make_decode_table() {
   std::array<std::int8_t, 256> table{};
   for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
   return table;
 }
 constexpr auto kDecode = make_decode_table();
@@ -140,6 +141,5 @@ std::optional<PlainCredentials> parse_sasl_plain(std::string_view decoded) {
   if (creds.authcid.empty()) return std::nullopt;
   return creds;
 }
-
 
 }  // namespace sevenport

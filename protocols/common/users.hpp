@@ -10,7 +10,7 @@
 namespace sevenport {
 
 struct User {
-  std::string address;   // canonical form: as configured, compared case-insensitively
+  std::string address;  // canonical form: as configured, compared case-insensitively
   std::string password;
 };
 

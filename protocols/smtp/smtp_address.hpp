@@ -17,9 +17,9 @@ struct Path {
     mailbox,     // "<local@domain>"
   };
   Kind kind = Kind::null;
-  std::string mailbox;     // local-part "@" domain as written, source route removed; empty for null
-  std::string domain;      // the domain (or address literal with its brackets) of a mailbox
-  bool ascii = true;       // false if an octet >= 0x80 appeared: SMTPUTF8 needed (RFC 6531 3.4)
+  std::string mailbox;  // local-part "@" domain as written, source route removed; empty for null
+  std::string domain;   // the domain (or address literal with its brackets) of a mailbox
+  bool ascii = true;    // false if an octet >= 0x80 appeared: SMTPUTF8 needed (RFC 6531 3.4)
   std::string_view parameters;  // the text after ">", leading spaces removed
 };
 

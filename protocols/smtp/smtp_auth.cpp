@@ -38,7 +38,8 @@ void SmtpSession::sasl_response(std::string_view response, bool initial, Output&
     return reply(out, Reply::auth_cancelled);
   }
   // RFC 4954 4: "=" is an empty initial response; an empty line an empty continuation.
-  auto decoded = response == "=" ? std::optional<std::string>(std::string()) : base64_decode(response);
+  auto decoded =
+      response == "=" ? std::optional<std::string>(std::string()) : base64_decode(response);
   if (!decoded) {
     sasl_.reset();
     return reply(out, Reply::cannot_decode);
@@ -46,8 +47,8 @@ void SmtpSession::sasl_response(std::string_view response, bool initial, Output&
   if (sasl_.mechanism == SaslExchange::Mechanism::plain) {
     const auto credentials = parse_sasl_plain(*decoded);
     if (!credentials)
-      return refuse_credentials({}, "malformed PLAIN message: authzid NUL authcid NUL password expected",
-                                out);
+      return refuse_credentials(
+          {}, "malformed PLAIN message: authzid NUL authcid NUL password expected", out);
     return authenticate(credentials->authcid, credentials->password, credentials->authzid, out);
   }
   if (!sasl_.have_username) {

@@ -57,7 +57,8 @@ std::size_t ContentReader::consume(std::string_view bytes) {
   const char* const first = bytes.data();
   const char* const last = first + bytes.size();
   const char* p = first;
-  const char* run = first;  // start of the bytes to keep unchanged; flushed only where one is dropped
+  const char* run =
+      first;  // start of the bytes to keep unchanged; flushed only where one is dropped
   while (p < last && scan_ != Scan::done) {
     switch (scan_) {
       case Scan::line_start:
@@ -98,7 +99,8 @@ std::size_t ContentReader::consume(std::string_view bytes) {
         }
         break;
       case Scan::text: {
-        const auto* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(last - p)));
+        const auto* lf =
+            static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(last - p)));
         const char* stop = lf ? lf : last;
         // The one CR allowed is the one right before the LF (or the last byte of this piece,
         // whose LF may come in the next one).

@@ -59,8 +59,8 @@ const SmtpSession::CommandSpec* SmtpSession::find_command(std::string_view verb)
        &SmtpSession::cmd_helo},
       {"MAIL", Offer::always, greeted, Arguments::required, "FROM:", false, false,
        "MAIL FROM:<address> [parameters]", Reply::nested_mail, &SmtpSession::cmd_mail},
-      {"RCPT", Offer::always, bit(State::mail) | bit(State::rcpt), Arguments::required, "TO:",
-       false, false, "RCPT TO:<address>", need, &SmtpSession::cmd_rcpt},
+      {"RCPT", Offer::always, bit(State::mail) | bit(State::rcpt), Arguments::required,
+       "TO:", false, false, "RCPT TO:<address>", need, &SmtpSession::cmd_rcpt},
       // RFC 5321 3.3: DATA with no accepted recipient is refused with 554 (or 503).
       {"DATA", Offer::always, bit(State::rcpt), Arguments::none, "", false, false, "DATA",
        Reply::no_valid_recipients, &SmtpSession::cmd_data},
@@ -78,8 +78,7 @@ const SmtpSession::CommandSpec* SmtpSession::find_command(std::string_view verb)
        "STARTTLS", Reply::transaction_in_progress, &SmtpSession::cmd_starttls},
       // RFC 4954 4: not during a mail transaction, and only after EHLO.
       {"AUTH", Offer::auth, greeted, Arguments::required, "", true, true,
-       "AUTH mechanism [initial-response]", Reply::transaction_in_progress,
-       &SmtpSession::cmd_auth},
+       "AUTH mechanism [initial-response]", Reply::transaction_in_progress, &SmtpSession::cmd_auth},
       // Known verbs that sevenport does not implement: 502, not 500 (RFC 5321 4.2.4).
       {"EXPN", Offer::never, any, Arguments::optional, "", false, false, "", need, nullptr},
       {"TURN", Offer::never, any, Arguments::optional, "", false, false, "", need, nullptr},
@@ -196,20 +195,27 @@ void SmtpSession::command(std::string_view line, Output& out) {
 
 bool SmtpSession::offered(const CommandSpec& spec) const {
   switch (spec.offer) {
-    case CommandSpec::Offer::always: return true;
-    case CommandSpec::Offer::never: return false;
+    case CommandSpec::Offer::always:
+      return true;
+    case CommandSpec::Offer::never:
+      return false;
     // Once TLS is up, STARTTLS is a known command in the wrong place (554), not an unknown one.
-    case CommandSpec::Offer::starttls: return policy_.starttls_offered || context_.tls_active;
-    case CommandSpec::Offer::auth: return policy_.auth != AuthMode::off;
+    case CommandSpec::Offer::starttls:
+      return policy_.starttls_offered || context_.tls_active;
+    case CommandSpec::Offer::auth:
+      return policy_.auth != AuthMode::off;
   }
   return false;
 }
 
 Reply SmtpSession::wrong_state_reply(const CommandSpec& spec) const {
   switch (state_) {
-    case State::initial: return Reply::need_ehlo;
-    case State::greeted: return Reply::need_mail;
-    default: return spec.in_transaction;
+    case State::initial:
+      return Reply::need_ehlo;
+    case State::greeted:
+      return Reply::need_mail;
+    default:
+      return spec.in_transaction;
   }
 }
 

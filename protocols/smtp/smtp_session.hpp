@@ -76,9 +76,9 @@ class SmtpSession final : public Engine {
   // The mail transaction (RFC 5321 3.3): what MAIL and RCPT gathered. reset() is RSET, EHLO,
   // the end of DATA, and STARTTLS.
   struct Transaction {
-    std::string mail_from;                 // "" for the null reverse-path
-    std::vector<std::string> recipients;   // as accepted, duplicates left out
-    std::vector<std::string> owners;       // lower-cased local recipients: the INBOXes to fill
+    std::string mail_from;                // "" for the null reverse-path
+    std::vector<std::string> recipients;  // as accepted, duplicates left out
+    std::vector<std::string> owners;      // lower-cased local recipients: the INBOXes to fill
     bool smtputf8 = false;
     void reset();
   };

@@ -110,8 +110,7 @@ void SmtpSession::cmd_rcpt(std::string_view args, Output& out) {
                                      [&](const std::string& r) { return iequals(r, address); });
   if (!duplicate) {
     // RFC 5321 4.5.3.1.10: 452, so the client sends the rest in another transaction.
-    if (recipients.size() >= policy_.max_recipients)
-      return reply(out, Reply::too_many_recipients);
+    if (recipients.size() >= policy_.max_recipients) return reply(out, Reply::too_many_recipients);
     // Not an open relay: mail for other domains only from an authenticated client. It is kept in
     // the store for inspection, never sent on.
     if (!local && auth_user_.empty())
@@ -175,7 +174,8 @@ void SmtpSession::finish_message(Output& out) {
   event.size = size;
   event.over_tls = context_.tls_active;
   event.user = auth_user_;
-  for (const auto& recipient : transaction_.recipients) event.recipients.push_back(sanitize(recipient, 300));
+  for (const auto& recipient : transaction_.recipients)
+    event.recipients.push_back(sanitize(recipient, 300));
   end_transaction();
   reply(out, Reply::queued, {std::to_string(id)});
   out.event(std::move(event));

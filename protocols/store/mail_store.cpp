@@ -179,7 +179,9 @@ std::uint64_t MailStore::observe(Observer observer) {
 
 void MailStore::unobserve(std::uint64_t token) { observers_.erase(token); }
 
-bool MailStore::try_lock(std::string_view owner) { return locks_.insert(ascii_lower(owner)).second; }
+bool MailStore::try_lock(std::string_view owner) {
+  return locks_.insert(ascii_lower(owner)).second;
+}
 
 void MailStore::unlock(std::string_view owner) { locks_.erase(ascii_lower(owner)); }
 

@@ -46,10 +46,12 @@ bool pump(TlsChannel& client, TlsChannel& server, std::string& client_got, std::
     server.take_ciphertext(to_client);
     if (to_server.empty() && to_client.empty()) return true;
     for (std::size_t i = 0; i < to_server.size(); i += chunk)
-      if (server.feed(std::string_view(to_server).substr(i, chunk), server_got) == TlsChannel::Status::failed)
+      if (server.feed(std::string_view(to_server).substr(i, chunk), server_got) ==
+          TlsChannel::Status::failed)
         return false;
     for (std::size_t i = 0; i < to_client.size(); i += chunk)
-      if (client.feed(std::string_view(to_client).substr(i, chunk), client_got) == TlsChannel::Status::failed)
+      if (client.feed(std::string_view(to_client).substr(i, chunk), client_got) ==
+          TlsChannel::Status::failed)
         return false;
   }
   return false;

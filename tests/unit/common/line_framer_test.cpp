@@ -74,5 +74,6 @@ TEST_CASE("line framer reset drops a partial line", "[framer]") {
   CHECK(framer.next().text == "STARTTLS");
   framer.reset();
   CHECK(!framer.partial());
-  CHECK(frame(framer, {"ected\r\nEHLO real\r\n"}) == std::vector<std::string>{"ected", "EHLO real"});
+  CHECK(frame(framer, {"ected\r\nEHLO real\r\n"}) ==
+        std::vector<std::string>{"ected", "EHLO real"});
 }

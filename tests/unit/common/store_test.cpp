@@ -52,7 +52,8 @@ TEST_CASE("accounts have the special-use folders and INBOX is case-insensitive",
   CHECK(account.remove("Archive"));
 }
 
-TEST_CASE("expunge removes entries, UIDs are never reused, remove_message reaches every mailbox", "[store]") {
+TEST_CASE("expunge removes entries, UIDs are never reused, remove_message reaches every mailbox",
+          "[store]") {
   MailStore store;
   store.deliver(make("1"), {"d@x.test"});
   const auto id2 = store.deliver(make("2"), {"d@x.test", "e@x.test"});

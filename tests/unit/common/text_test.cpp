@@ -48,7 +48,8 @@ TEST_CASE("case-insensitive helpers", "[text]") {
   CHECK(!iequals("EHLO", "HELO"));
   CHECK(istarts_with("MAIL FROM:<a>", "mail from:"));
   CHECK(trim("  x y\t") == "x y");
-  CHECK(split_verb("AUTH PLAIN abc") == std::pair<std::string_view, std::string_view>{"AUTH", "PLAIN abc"});
+  CHECK(split_verb("AUTH PLAIN abc") ==
+        std::pair<std::string_view, std::string_view>{"AUTH", "PLAIN abc"});
 }
 
 TEST_CASE("user directory resolves full addresses and unique local parts", "[users]") {
@@ -56,7 +57,8 @@ TEST_CASE("user directory resolves full addresses and unique local parts", "[use
   users.add({"alice@example.test", "a-pw"});
   users.add({"bob@example.test", "b-pw"});
   users.add({"bob@other.test", "b2-pw"});
-  CHECK(users.authenticate("ALICE@example.test", "a-pw") == std::optional<std::string>("alice@example.test"));
+  CHECK(users.authenticate("ALICE@example.test", "a-pw") ==
+        std::optional<std::string>("alice@example.test"));
   CHECK(users.authenticate("alice", "a-pw") == std::optional<std::string>("alice@example.test"));
   CHECK(!users.authenticate("alice", "A-pw"));
   CHECK(!users.authenticate("alice", "a-pw "));

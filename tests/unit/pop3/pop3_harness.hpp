@@ -143,9 +143,12 @@ inline std::string plain(std::string_view authzid, std::string_view authcid,
 
 inline std::string action_name(Action action) {
   switch (action) {
-    case Action::none: return "";
-    case Action::start_tls: return "[start_tls]";
-    case Action::close: return "[close]";
+    case Action::none:
+      return "";
+    case Action::start_tls:
+      return "[start_tls]";
+    case Action::close:
+      return "[close]";
   }
   return "";
 }

@@ -132,7 +132,9 @@ const std::vector<std::string> kMainTranscript = {
     "CAPA\r\nuser alice@example.test\r\npass wrong-pass\r\nSTAT\r\nUSER alice\r\nPASS secret\r\n"
     "STAT\r\nLIST\r\nLIST 2\r\nLIST 9\r\nUIDL\r\nUIDL 3\r\nRETR 1\r\nRETR 2\r\nRETR 3\r\n"
     "RETR 4\r\nTOP 1 1\r\nTOP 2 2\r\nDELE 1\r\nRETR 1\r\nDELE 1\r\nSTAT\r\nRSET\r\nDELE 2\r\n"
-    "NOOP\r\nXYZZY\r\nRETR x\r\nNOOP" + std::string(1100, ' ') + "\r\nCAPA\r\nRSET\r\nQUIT\r\n"
+    "NOOP\r\nXYZZY\r\nRETR x\r\nNOOP" +
+    std::string(1100, ' ') +
+    "\r\nCAPA\r\nRSET\r\nQUIT\r\n"
     "NOOP\r\n"};
 
 // STLS with injected commands, then AUTH PLAIN with a continuation line, over STARTTLS.
@@ -155,27 +157,47 @@ TEST_CASE("pop3: the main transcript, whole", "[pop3][split]") {
       "PIPELINING\r\nUSER\r\nSASL PLAIN\r\nIMPLEMENTATION sevenport\r\n.\r\n"
       "+OK Send PASS\r\n-ERR [AUTH] Authentication failed\r\n"
       "-ERR Command not valid in this state: log in first\r\n"
-      "+OK Send PASS\r\n" + kLoggedIn +
-      "+OK 4 " + kOctets + "\r\n"
-      "+OK 4 messages (" + kOctets + " octets)\r\n1 " + sizes[0] + "\r\n2 " + sizes[1] + "\r\n3 " +
-      sizes[2] + "\r\n4 " + sizes[3] + "\r\n.\r\n"
-      "+OK 2 " + sizes[1] + "\r\n"
+      "+OK Send PASS\r\n" +
+      kLoggedIn + "+OK 4 " + kOctets +
+      "\r\n"
+      "+OK 4 messages (" +
+      kOctets + " octets)\r\n1 " + sizes[0] + "\r\n2 " + sizes[1] + "\r\n3 " + sizes[2] + "\r\n4 " +
+      sizes[3] +
+      "\r\n.\r\n"
+      "+OK 2 " +
+      sizes[1] +
+      "\r\n"
       "-ERR no such message\r\n"
-      "+OK Unique-ID listing follows\r\n1 " + world.uidl(1) + "\r\n2 " + world.uidl(2) +
-      "\r\n3 " + world.uidl(3) + "\r\n4 " + world.uidl(4) + "\r\n.\r\n"
-      "+OK 3 " + world.uidl(3) + "\r\n"
-      "+OK " + sizes[0] + " octets\r\n" + kMessage1 + ".\r\n"
-      "+OK " + sizes[1] + " octets\r\n" + kMessage2Stuffed + ".\r\n"
-      "+OK " + sizes[2] + " octets\r\n" + kMessage3 + ".\r\n"
-      "+OK " + sizes[3] + " octets\r\n" + kMessage4Sent +
-      "+OK Top of message follows\r\n" + head1 + "Hello Alice.\r\n.\r\n"
+      "+OK Unique-ID listing follows\r\n1 " +
+      world.uidl(1) + "\r\n2 " + world.uidl(2) + "\r\n3 " + world.uidl(3) + "\r\n4 " +
+      world.uidl(4) +
+      "\r\n.\r\n"
+      "+OK 3 " +
+      world.uidl(3) +
+      "\r\n"
+      "+OK " +
+      sizes[0] + " octets\r\n" + kMessage1 +
+      ".\r\n"
+      "+OK " +
+      sizes[1] + " octets\r\n" + kMessage2Stuffed +
+      ".\r\n"
+      "+OK " +
+      sizes[2] + " octets\r\n" + kMessage3 +
+      ".\r\n"
+      "+OK " +
+      sizes[3] + " octets\r\n" + kMessage4Sent + "+OK Top of message follows\r\n" + head1 +
+      "Hello Alice.\r\n.\r\n"
       "+OK Top of message follows\r\nFrom: bob@example.test\r\nSubject: dots\r\n\r\n"
       "..leading dot\r\n...two dots\r\n.\r\n"
       "+OK message 1 deleted\r\n"
       "-ERR message 1 already deleted\r\n"
       "-ERR message 1 already deleted\r\n"
-      "+OK 3 " + std::to_string(kMessage2.size() + kMessage3.size() + kMessage4.size()) + "\r\n"
-      "+OK maildrop has 4 messages (" + kOctets + " octets)\r\n"
+      "+OK 3 " +
+      std::to_string(kMessage2.size() + kMessage3.size() + kMessage4.size()) +
+      "\r\n"
+      "+OK maildrop has 4 messages (" +
+      kOctets +
+      " octets)\r\n"
       "+OK message 2 deleted\r\n"
       "+OK Still here\r\n"
       "-ERR Unknown command\r\n"
@@ -183,7 +205,9 @@ TEST_CASE("pop3: the main transcript, whole", "[pop3][split]") {
       "-ERR Line too long\r\n"
       "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
       "PIPELINING\r\nIMPLEMENTATION sevenport\r\n.\r\n"
-      "+OK maildrop has 4 messages (" + kOctets + " octets)\r\n"
+      "+OK maildrop has 4 messages (" +
+      kOctets +
+      " octets)\r\n"
       "+OK pop.example.test POP3 server signing off (0 messages deleted)\r\n[close]";
   CHECK(log == expected);
   CHECK(world.inbox().entries().size() == 4);
@@ -192,20 +216,24 @@ TEST_CASE("pop3: the main transcript, whole", "[pop3][split]") {
 TEST_CASE("pop3: the STLS transcript, whole", "[pop3][split]") {
   World world;
   const auto log = run(world, world.port110, false, kStlsTranscript);
-  CHECK(log ==
-        "+OK pop.example.test POP3 server ready\r\n"
-        "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-        "PIPELINING\r\nSTLS\r\nIMPLEMENTATION sevenport\r\n.\r\n"
-        "-ERR [AUTH] TLS is required first: send STLS, then log in\r\n"
-        "+OK Begin TLS negotiation\r\n[start_tls][tls up]"
-        "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-        "PIPELINING\r\nUSER\r\nSASL PLAIN\r\nIMPLEMENTATION sevenport\r\n.\r\n"
-        "+ \r\n-ERR Authentication cancelled\r\n+ \r\n" + kLoggedIn +
-        "+OK 4 " + kOctets + "\r\n"
-        "+OK 4 " + world.uidl(4) + "\r\n"
-        "+OK Top of message follows\r\nFrom: bob@example.test\r\nSubject: 8bit\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n.\r\n"
-        "+OK pop.example.test POP3 server signing off (0 messages deleted)\r\n[close]");
+  CHECK(
+      log ==
+      "+OK pop.example.test POP3 server ready\r\n"
+      "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+      "PIPELINING\r\nSTLS\r\nIMPLEMENTATION sevenport\r\n.\r\n"
+      "-ERR [AUTH] TLS is required first: send STLS, then log in\r\n"
+      "+OK Begin TLS negotiation\r\n[start_tls][tls up]"
+      "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
+      "PIPELINING\r\nUSER\r\nSASL PLAIN\r\nIMPLEMENTATION sevenport\r\n.\r\n"
+      "+ \r\n-ERR Authentication cancelled\r\n+ \r\n" +
+          kLoggedIn + "+OK 4 " + kOctets +
+          "\r\n"
+          "+OK 4 " +
+          world.uidl(4) +
+          "\r\n"
+          "+OK Top of message follows\r\nFrom: bob@example.test\r\nSubject: 8bit\r\n"
+          "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n.\r\n"
+          "+OK pop.example.test POP3 server signing off (0 messages deleted)\r\n[close]");
 }
 
 TEST_CASE("pop3: transcripts split at every byte boundary give the same bytes", "[pop3][split]") {

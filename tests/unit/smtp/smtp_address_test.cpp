@@ -19,11 +19,15 @@ TEST_CASE("paths that parse", "[smtp][address]") {
       {"<>", Path::Kind::null, "", "", ""},
       {"<> SIZE=1", Path::Kind::null, "", "", "SIZE=1"},
       {"<a@b.example>", Path::Kind::mailbox, "a@b.example", "b.example", ""},
-      {"<A.B+tag@Sub-1.Example>", Path::Kind::mailbox, "A.B+tag@Sub-1.Example", "Sub-1.Example", ""},
-      {"<\"john doe\"@example.test>", Path::Kind::mailbox, "\"john doe\"@example.test", "example.test", ""},
-      {"<\"a\\\"b\"@example.test>", Path::Kind::mailbox, "\"a\\\"b\"@example.test", "example.test", ""},
+      {"<A.B+tag@Sub-1.Example>", Path::Kind::mailbox, "A.B+tag@Sub-1.Example", "Sub-1.Example",
+       ""},
+      {"<\"john doe\"@example.test>", Path::Kind::mailbox, "\"john doe\"@example.test",
+       "example.test", ""},
+      {"<\"a\\\"b\"@example.test>", Path::Kind::mailbox, "\"a\\\"b\"@example.test", "example.test",
+       ""},
       {"<user@[192.0.2.1]>", Path::Kind::mailbox, "user@[192.0.2.1]", "[192.0.2.1]", ""},
-      {"<user@[IPv6:2001:db8::1]>", Path::Kind::mailbox, "user@[IPv6:2001:db8::1]", "[IPv6:2001:db8::1]", ""},
+      {"<user@[IPv6:2001:db8::1]>", Path::Kind::mailbox, "user@[IPv6:2001:db8::1]",
+       "[IPv6:2001:db8::1]", ""},
       {"<@a.example,@b.example:u@d.example>", Path::Kind::mailbox, "u@d.example", "d.example", ""},
       {"<postmaster>", Path::Kind::postmaster, "postmaster", "", ""},
       {"<PostMaster>  X=1  Y", Path::Kind::postmaster, "PostMaster", "", "X=1  Y"},
@@ -42,11 +46,29 @@ TEST_CASE("paths that parse", "[smtp][address]") {
 }
 
 TEST_CASE("paths that do not parse", "[smtp][address]") {
-  for (const char* text :
-       {"", "a@b", "<a@b", "<a@b>x", "<a>", "<@a.example:>", "<@a.example u@d>", "<a..b@c>",
-        "<.a@c>", "<a.@c>", "<a@-b>", "<a@b->", "<a@b..c>", "<a@b.>", "<a@>", "<@b>", "<a b@c>",
-        "<\"unterminated@c>", "<a@[]>", "<a@[1.2\\3]>", "<\"postmaster\">", "<a@b@c>",
-        "<a\x01@b>"}) {
+  for (const char* text : {"",
+                           "a@b",
+                           "<a@b",
+                           "<a@b>x",
+                           "<a>",
+                           "<@a.example:>",
+                           "<@a.example u@d>",
+                           "<a..b@c>",
+                           "<.a@c>",
+                           "<a.@c>",
+                           "<a@-b>",
+                           "<a@b->",
+                           "<a@b..c>",
+                           "<a@b.>",
+                           "<a@>",
+                           "<@b>",
+                           "<a b@c>",
+                           "<\"unterminated@c>",
+                           "<a@[]>",
+                           "<a@[1.2\\3]>",
+                           "<\"postmaster\">",
+                           "<a@b@c>",
+                           "<a\x01@b>"}) {
     INFO(text);
     CHECK(!parse_path(text));
   }
@@ -64,7 +86,9 @@ TEST_CASE("path length limits", "[smtp][address]") {
 }
 
 TEST_CASE("UTF-8 addresses are flagged", "[smtp][address]") {
-  const auto path = parse_path("<j\xc3\xb6rg@b\xc3\xbc" "cher.example>");
+  const auto path = parse_path(
+      "<j\xc3\xb6rg@b\xc3\xbc"
+      "cher.example>");
   REQUIRE(path);
   CHECK(!path->ascii);
 }

@@ -128,9 +128,7 @@ TEST_CASE("PLAIN authorization identity", "[smtp][auth]") {
   SECTION("a message that is not authzid NUL authcid NUL password") {
     CHECK(h.send("AUTH PLAIN bm8gbnVsIGhlcmU=\r\n") == kBadAuth);
   }
-  SECTION("an empty initial response") {
-    CHECK(h.send("AUTH PLAIN =\r\n") == kBadAuth);
-  }
+  SECTION("an empty initial response") { CHECK(h.send("AUTH PLAIN =\r\n") == kBadAuth); }
 }
 
 TEST_CASE("AUTH cancelled with *", "[smtp][auth]") {
@@ -152,7 +150,8 @@ TEST_CASE("undecodable responses", "[smtp][auth]") {
   greet(h);
   CHECK(h.send("AUTH PLAIN !!!!\r\n") == "501 5.5.2 Cannot decode response\r\n");
   CHECK(h.send("AUTH PLAIN *\r\n") == "501 5.5.2 Cannot decode response\r\n");
-  CHECK(h.send("AUTH LOGIN\r\nabc\r\n") == "334 VXNlcm5hbWU6\r\n501 5.5.2 Cannot decode response\r\n");
+  CHECK(h.send("AUTH LOGIN\r\nabc\r\n") ==
+        "334 VXNlcm5hbWU6\r\n501 5.5.2 Cannot decode response\r\n");
   CHECK(h.send("NOOP\r\n") == kOk);
 }
 
@@ -204,14 +203,16 @@ TEST_CASE("AUTH refusals", "[smtp][auth]") {
   }
 }
 
-TEST_CASE("AUTH lines may be longer than command lines, up to 12288 octets", "[smtp][auth][limits]") {
+TEST_CASE("AUTH lines may be longer than command lines, up to 12288 octets",
+          "[smtp][auth][limits]") {
   Harness h(Role::implicit);
   h.policy.max_line_length = 100;
   greet(h);
   CHECK(h.send("NOOP " + std::string(100, 'x') + "\r\n") == "500 5.5.2 Line too long\r\n");
   // A long (wrong) initial response is read whole and judged on its merits.
   CHECK(h.send("AUTH PLAIN " + std::string(4000, 'A') + "\r\n") == kBadAuth);
-  CHECK(h.send("AUTH PLAIN\r\n" + std::string(12000, 'A') + "\r\n") == "334 \r\n" + std::string(kBadAuth));
+  CHECK(h.send("AUTH PLAIN\r\n" + std::string(12000, 'A') + "\r\n") ==
+        "334 \r\n" + std::string(kBadAuth));
   CHECK(h.send("AUTH PLAIN\r\n" + std::string(13000, 'A') + "\r\n") ==
         "334 \r\n500 5.5.6 Authentication Exchange line is too long\r\n");
   CHECK(h.session->state() == SmtpSession::State::greeted);

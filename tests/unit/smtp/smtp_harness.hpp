@@ -43,8 +43,8 @@ inline SmtpPolicy make_policy(Role role) {
   policy.hostname = "mx.example.test";
   policy.local_domains = {"example.test", "example.org"};
   policy.starttls_offered = role != Role::implicit;
-  policy.auth = role == Role::mx ? sevenport::smtp::AuthMode::optional
-                                 : sevenport::smtp::AuthMode::required;
+  policy.auth =
+      role == Role::mx ? sevenport::smtp::AuthMode::optional : sevenport::smtp::AuthMode::required;
   policy.auth_requires_tls = true;
   policy.max_message_size = 10000;
   policy.max_recipients = 3;
@@ -56,9 +56,12 @@ inline SmtpPolicy make_policy(Role role) {
 inline SessionContext make_context(Role role) {
   SessionContext context;
   context.session_id = 7;
-  context.listener = role == Role::mx ? "mx" : role == Role::submission ? "submission" : "submissions";
+  context.listener = role == Role::mx           ? "mx"
+                     : role == Role::submission ? "submission"
+                                                : "submissions";
   context.port = role == Role::mx ? 2525 : role == Role::submission ? 2587 : 2465;
-  context.security = role == Role::implicit ? sevenport::Security::implicit : sevenport::Security::starttls;
+  context.security =
+      role == Role::implicit ? sevenport::Security::implicit : sevenport::Security::starttls;
   context.peer_ip = "192.0.2.10";
   context.peer_port = 40000;
   context.tls_active = role == Role::implicit;
@@ -68,16 +71,18 @@ inline SessionContext make_context(Role role) {
 
 inline constexpr std::string_view kGreeting = "220 mx.example.test ESMTP sevenport\r\n";
 inline constexpr std::string_view kOk = "250 2.0.0 Ok\r\n";
-inline constexpr std::string_view kPlainAlice = "AGFsaWNlQGV4YW1wbGUudGVzdABzZWNyZXQ=";  // \0alice@example.test\0secret
+inline constexpr std::string_view kPlainAlice =
+    "AGFsaWNlQGV4YW1wbGUudGVzdABzZWNyZXQ=";  // \0alice@example.test\0secret
 
 // The EHLO reply of the test policy, for "EHLO client.example.test" from 192.0.2.10.
 inline std::string ehlo_reply(bool starttls, bool auth) {
-  std::string r = "250-mx.example.test Hello client.example.test [192.0.2.10]\r\n"
-                  "250-PIPELINING\r\n"
-                  "250-SIZE 10000\r\n"
-                  "250-8BITMIME\r\n"
-                  "250-ENHANCEDSTATUSCODES\r\n"
-                  "250-SMTPUTF8\r\n";
+  std::string r =
+      "250-mx.example.test Hello client.example.test [192.0.2.10]\r\n"
+      "250-PIPELINING\r\n"
+      "250-SIZE 10000\r\n"
+      "250-8BITMIME\r\n"
+      "250-ENHANCEDSTATUSCODES\r\n"
+      "250-SMTPUTF8\r\n";
   if (starttls) r += "250-STARTTLS\r\n";
   if (auth) r += "250-AUTH PLAIN LOGIN\r\n";
   r += "250 HELP\r\n";
@@ -93,8 +98,7 @@ struct Harness {
   std::vector<Event> events;
   Action action = Action::none;
 
-  explicit Harness(Role role = Role::mx)
-      : policy(make_policy(role)), context(make_context(role)) {
+  explicit Harness(Role role = Role::mx) : policy(make_policy(role)), context(make_context(role)) {
     users.add({"alice@example.test", "secret"});
     users.add({"bob@example.org", "hunter2"});
   }

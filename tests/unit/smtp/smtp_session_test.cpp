@@ -78,7 +78,9 @@ TEST_CASE("EHLO and HELO need an argument", "[smtp][ehlo]") {
 TEST_CASE("the EHLO argument is sanitised before it is echoed", "[smtp][ehlo]") {
   Harness h;
   h.start();
-  const auto reply = h.send(std::string("EHLO a\x01\x7f" "b\r\n"));
+  const auto reply =
+      h.send(std::string("EHLO a\x01\x7f"
+                         "b\r\n"));
   CHECK(reply.rfind("250-mx.example.test Hello a\\x01\\x7fb [192.0.2.10]\r\n", 0) == 0);
 }
 
@@ -222,6 +224,4 @@ TEST_CASE("timeout and shutdown say 421 and close", "[smtp]") {
   }
 }
 
-TEST_CASE("an idle session is small", "[smtp][limits]") {
-  CHECK(sizeof(SmtpSession) < 1024);
-}
+TEST_CASE("an idle session is small", "[smtp][limits]") { CHECK(sizeof(SmtpSession) < 1024); }

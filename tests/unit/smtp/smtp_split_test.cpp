@@ -108,16 +108,17 @@ TEST_CASE("split: DATA transcripts", "[smtp][split][data]") {
                      start + "a\n.\nMAIL FROM:<e@example.net>\r\nRCPT TO:<bob@example.org>\r\n"
                              "DATA\r\nevil\r\n.\r\nNOOP\r\n"},
                     accepted + bare + "250 2.0.0 Ok\r\n", 0);
-  check_every_split({"smuggling with \\r\\n.\\n", Role::mx, nullptr,
-                     start + "a\r\n.\nRSET\r\n.\r\nNOOP\r\n"},
-                    accepted + bare + "250 2.0.0 Ok\r\n", 0);
+  check_every_split(
+      {"smuggling with \\r\\n.\\n", Role::mx, nullptr, start + "a\r\n.\nRSET\r\n.\r\nNOOP\r\n"},
+      accepted + bare + "250 2.0.0 Ok\r\n", 0);
   check_every_split({"bare CR", Role::mx, nullptr, start + "a\rb\r\n.\r\n"}, accepted + bare, 0);
   check_every_split({"dot then bare CR", Role::mx, nullptr, start + ".\r.\r\n.\r\n"},
                     accepted + bare, 0);
   check_every_split(
       {"oversize", Role::mx, [](SmtpPolicy& p) { p.max_message_size = 20; },
        start + "0123456789\r\n0123456789\r\n.\r\n" + start + "0123456789\r\n012345\r\n.\r\n"},
-      std::string(kGreeting) + "250 mx.example.test\r\n250 2.1.0 Sender <> OK\r\n"
+      std::string(kGreeting) +
+          "250 mx.example.test\r\n250 2.1.0 Sender <> OK\r\n"
           "250 2.1.5 Recipient <alice@example.test> OK\r\n"
           "354 End data with <CR><LF>.<CR><LF>\r\n"
           "552 5.3.4 Message size exceeds fixed maximum message size\r\n"
@@ -140,11 +141,11 @@ TEST_CASE("split: AUTH exchanges and line limits", "[smtp][split][auth]") {
                         "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n"
                         "235 2.7.0 Authentication successful\r\n250 2.0.0 Ok\r\n",
                     0);
-  check_every_split({"over-long line", Role::mx, [](SmtpPolicy& p) { p.max_line_length = 20; },
-                     "NOOP " + std::string(40, 'z') + "\r\nNOOP\r\n" + std::string(13000, 'q') +
-                         "\r\nQUIT\r\n"},
-                    std::string(kGreeting) +
-                        "500 5.5.2 Line too long\r\n250 2.0.0 Ok\r\n500 5.5.2 Line too long\r\n"
-                        "221 2.0.0 Bye\r\n",
-                    0);
+  check_every_split(
+      {"over-long line", Role::mx, [](SmtpPolicy& p) { p.max_line_length = 20; },
+       "NOOP " + std::string(40, 'z') + "\r\nNOOP\r\n" + std::string(13000, 'q') + "\r\nQUIT\r\n"},
+      std::string(kGreeting) +
+          "500 5.5.2 Line too long\r\n250 2.0.0 Ok\r\n500 5.5.2 Line too long\r\n"
+          "221 2.0.0 Bye\r\n",
+      0);
 }

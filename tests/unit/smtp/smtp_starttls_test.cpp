@@ -47,7 +47,8 @@ TEST_CASE("STARTTLS injection: pipelined plaintext is neither executed nor answe
   CHECK(h.send("OM:<y@example.net>\r\n") == "500 5.5.1 Command unrecognized\r\n");
   // The session was reset: the client must greet again, and nothing was authenticated or stored.
   CHECK(h.session->auth_user().empty());
-  CHECK(h.send("MAIL FROM:<alice@example.test>\r\n") == "503 5.5.1 Error: send HELO/EHLO first\r\n");
+  CHECK(h.send("MAIL FROM:<alice@example.test>\r\n") ==
+        "503 5.5.1 Error: send HELO/EHLO first\r\n");
   CHECK(h.store.messages().empty());
   CHECK(h.count(EventKind::authenticated) == 0);
   CHECK(h.action == Action::start_tls);
@@ -65,8 +66,10 @@ TEST_CASE("submission through STARTTLS: the whole session", "[smtp][starttls][ro
   CHECK(h.send("AUTH PLAIN " + std::string(kPlainAlice) + "\r\n") ==
         "235 2.7.0 Authentication successful\r\n");
   CHECK(h.last(EventKind::authenticated)->over_tls);
-  CHECK(h.send("MAIL FROM:<alice@example.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nhi\r\n.\r\n")
-            .ends_with("250 2.0.0 Ok: queued as 1\r\n"));
+  CHECK(
+      h.send(
+           "MAIL FROM:<alice@example.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nhi\r\n.\r\n")
+          .ends_with("250 2.0.0 Ok: queued as 1\r\n"));
   REQUIRE(h.store.messages().size() == 1);
   const auto& m = *h.store.messages()[0];
   CHECK(m.raw.rfind("Received: from client.example.test ([192.0.2.10])\r\n"
@@ -84,7 +87,8 @@ TEST_CASE("MX through STARTTLS without AUTH is ESMTPS", "[smtp][starttls]") {
   h.start();
   h.send("EHLO client.example.test\r\nSTARTTLS\r\n");
   h.tls_started();
-  h.send("EHLO client.example.test\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n.\r\n");
+  h.send(
+      "EHLO client.example.test\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n.\r\n");
   REQUIRE(h.store.messages().size() == 1);
   CHECK(h.store.messages()[0]->raw.find(" with ESMTPS id 7.1\r\n") != std::string::npos);
 }

@@ -12,8 +12,9 @@ constexpr std::string_view kEhlo = "EHLO client.example.test\r\n";
 
 std::string received(std::string_view protocol, std::string_view for_clause = "alice@example.test",
                      std::string_view id = "7.1") {
-  std::string r = "Received: from client.example.test ([192.0.2.10])\r\n"
-                  "\tby mx.example.test (sevenport) with ";
+  std::string r =
+      "Received: from client.example.test ([192.0.2.10])\r\n"
+      "\tby mx.example.test (sevenport) with ";
   r += protocol;
   r += " id ";
   r += id;
@@ -161,11 +162,13 @@ TEST_CASE("RCPT TO", "[smtp][rcpt]") {
   }
   SECTION("syntax") {
     CHECK(h.send("RCPT\r\n") == "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
-    CHECK(h.send("RCPT FROM:<alice@example.test>\r\n") == "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
+    CHECK(h.send("RCPT FROM:<alice@example.test>\r\n") ==
+          "501 5.5.4 Syntax: RCPT TO:<address>\r\n");
     CHECK(h.send("RCPT TO:alice@example.test\r\n") == "501 5.1.3 Bad recipient address syntax\r\n");
     CHECK(h.send("RCPT TO:<>\r\n") == "501 5.1.3 Bad recipient address syntax\r\n");
     CHECK(h.send("RCPT TO:<alice>\r\n") == "501 5.1.3 Bad recipient address syntax\r\n");
-    CHECK(h.send("RCPT TO:<alice@example.test\r\n") == "501 5.1.3 Bad recipient address syntax\r\n");
+    CHECK(h.send("RCPT TO:<alice@example.test\r\n") ==
+          "501 5.1.3 Bad recipient address syntax\r\n");
     CHECK(h.send("RCPT TO:<alice@example.test> NOTIFY=NEVER\r\n") ==
           "555 5.5.4 Unsupported parameter NOTIFY\r\n");
   }
@@ -220,10 +223,12 @@ TEST_CASE("a message is stored byte-exact with a Received header, before the 250
   h.store.observe([&](const sevenport::store::StoreEvent& e) { seen.push_back(e); });
   const std::string content =
       "From: a@example.net\r\nTo: alice@example.test\r\nSubject: hi\r\n\r\nbody \xff\r\n\r\n";
-  CHECK(h.send("MAIL FROM:<a@example.net> BODY=8BITMIME\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n") ==
-        "250 2.1.0 Sender <a@example.net> OK\r\n"
-        "250 2.1.5 Recipient <alice@example.test> OK\r\n"
-        "354 End data with <CR><LF>.<CR><LF>\r\n");
+  CHECK(
+      h.send(
+          "MAIL FROM:<a@example.net> BODY=8BITMIME\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n") ==
+      "250 2.1.0 Sender <a@example.net> OK\r\n"
+      "250 2.1.5 Recipient <alice@example.test> OK\r\n"
+      "354 End data with <CR><LF>.<CR><LF>\r\n");
   CHECK(h.session->state() == SmtpSession::State::data);
   CHECK(h.send(content + ".\r\n") == "250 2.0.0 Ok: queued as 1\r\n");
   CHECK(h.session->state() == SmtpSession::State::greeted);
@@ -259,11 +264,13 @@ TEST_CASE("a message is stored byte-exact with a Received header, before the 250
   CHECK(h.store.messages()[1]->raw == received("ESMTP", "", "7.2") + "second\r\n");
 }
 
-TEST_CASE("HELO sessions are SMTP in the Received header; IPv6 peers are literals", "[smtp][data]") {
+TEST_CASE("HELO sessions are SMTP in the Received header; IPv6 peers are literals",
+          "[smtp][data]") {
   Harness h;
   h.context.peer_ip = "2001:db8::1";
   h.start();
-  h.send("HELO client.example.test\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n.\r\n");
+  h.send(
+      "HELO client.example.test\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n.\r\n");
   REQUIRE(h.store.messages().size() == 1);
   const auto& m = *h.store.messages()[0];
   CHECK(m.raw == std::string("Received: from client.example.test ([IPv6:2001:db8::1])\r\n"
@@ -308,7 +315,8 @@ TEST_CASE("bare LF and bare CR: the message is refused at the real end, never ea
   Harness h;
   greet(h);
   h.send("MAIL FROM:<>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
-  const std::string refusal = "554 5.6.0 Message contains bare CR or LF: lines must end with CRLF\r\n";
+  const std::string refusal =
+      "554 5.6.0 Message contains bare CR or LF: lines must end with CRLF\r\n";
   SECTION("\\n.\\n does not end the data, and what follows is not executed") {
     CHECK(h.send("Subject: x\r\n\r\nbody\n.\nMAIL FROM:<evil@example.net>\r\n"
                  "RCPT TO:<bob@example.org>\r\nDATA\r\nsmuggled\r\n") == "");
@@ -321,15 +329,9 @@ TEST_CASE("bare LF and bare CR: the message is refused at the real end, never ea
     CHECK(h.send("body\n.\r\nNOOP\r\n") == "");
     CHECK(h.send(".\r\n") == refusal);
   }
-  SECTION("bare CR") {
-    CHECK(h.send("a\rb\r\n.\r\n") == refusal);
-  }
-  SECTION("\\r.\\r does not end the data") {
-    CHECK(h.send("a\r.\r\r\n.\r\n") == refusal);
-  }
-  SECTION("bare CR in a dot line") {
-    CHECK(h.send(".\rx\r\n.\r\n") == refusal);
-  }
+  SECTION("bare CR") { CHECK(h.send("a\rb\r\n.\r\n") == refusal); }
+  SECTION("\\r.\\r does not end the data") { CHECK(h.send("a\r.\r\r\n.\r\n") == refusal); }
+  SECTION("bare CR in a dot line") { CHECK(h.send(".\rx\r\n.\r\n") == refusal); }
   SECTION("bare LF at the very start") {
     CHECK(h.send("\n.\r\n") == "");
     CHECK(h.send(".\r\n") == refusal);
