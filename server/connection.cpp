@@ -50,6 +50,8 @@ void Connection::accept(Listener& listener, uv_stream_t* server_handle) {
   c->started_at_ = c->last_activity_ = uv_now(server.loop());
   server.add(c);
   if (uv_accept(server_handle, reinterpret_cast<uv_stream_t*>(&c->tcp_)) != 0) {
+    c->record_ =
+        &server.sessions().open(c->id_, listener.config().name, "", 0, Security::none, "?");
     c->close("accept failed");
     return;
   }
@@ -71,6 +73,10 @@ void Connection::accept(Listener& listener, uv_stream_t* server_handle) {
     c->peer_ = (addr.ss_family == AF_INET6 ? "[" + c->peer_ip_ + "]" : c->peer_ip_) + ":" +
                std::to_string(c->peer_port_);
   }
+  const auto& cfg = listener.config();
+  c->record_ =
+      &server.sessions().open(c->id_, cfg.name, std::string(config::to_string(cfg.protocol)),
+                              listener.bound_port(), cfg.security, c->peer_);
   if (server.at_capacity()) {
     c->log("refused", "max_connections (" + std::to_string(server.config().max_connections) +
                           ") reached; raise max_connections in the config");
@@ -87,6 +93,40 @@ Connection::~Connection() { server_.remove(this); }
 
 void Connection::log(std::string_view kind, std::string_view text) {
   server_.log().session({id_, listener_.config().name, peer_}, kind, text);
+}
+
+void Connection::diagnose(const std::string& text) {
+  log("diagnosis", text);
+  record_->diagnoses.push_back(text);
+  server_.sessions().note(*record_, "diagnosis: " + text);
+}
+
+void Connection::client_line(std::string_view text) {
+  server_.sessions().client_line(*record_, text);
+}
+
+void Connection::record_events(const Output& out) {
+  auto& registry = server_.sessions();
+  for (const auto& e : out.events) {
+    switch (e.kind) {
+      case EventKind::authenticated:
+      case EventKind::auth_failed:
+        registry.auth(*record_, {0, e.mechanism, e.user, e.kind == EventKind::authenticated,
+                                 e.over_tls, e.text});
+        break;
+      case EventKind::delivered:
+        record_->messages.push_back(e.message_id);
+        break;
+      case EventKind::protocol_error:
+        if (record_->errors.size() < 100) record_->errors.push_back(e.text);
+        break;
+      case EventKind::diagnosis:
+        record_->diagnoses.push_back(e.text);
+        break;
+      case EventKind::starttls:
+        break;
+    }
+  }
 }
 
 SessionContext Connection::context() const {
@@ -108,6 +148,7 @@ void Connection::begin() {
                      std::string(to_string(cfg.security)) + " (" + protocol_upper(cfg.protocol) +
                      ")");
   engine_ = listener_.make_engine();
+  engine_->set_transcript(this);
   if (cfg.security == Security::implicit) {
     tls_ = std::make_unique<TlsChannel>(server_.tls()->get());
     arm_timer(std::min<std::uint64_t>(kSilenceMs, cfg.limits.idle_timeout_seconds * 1000ULL));
@@ -174,11 +215,10 @@ bool Connection::sniff(std::string_view first) {
                       " for port " + port;
     if (const auto alt = server_.port_for(cfg, Security::implicit))
       fix += ", or use port " + std::to_string(alt) + " for SSL/TLS";
-    log("diagnosis",
-        "client started a TLS handshake on " + proto + " port " + port +
-            ", which expects plaintext first" +
-            (cfg.security == Security::starttls ? " and upgrades with STARTTLS" : "") +
-            ": the client is set to SSL/TLS (implicit TLS) on the wrong port. Fix: " + fix + ".");
+    diagnose("client started a TLS handshake on " + proto + " port " + port +
+             ", which expects plaintext first" +
+             (cfg.security == Security::starttls ? " and upgrades with STARTTLS" : "") +
+             ": the client is set to SSL/TLS (implicit TLS) on the wrong port. Fix: " + fix + ".");
     close("TLS handshake on a plaintext port");
     return false;
   }
@@ -186,11 +226,10 @@ bool Connection::sniff(std::string_view first) {
     std::string fix = "set the client's connection security to SSL/TLS for port " + port;
     if (const auto alt = server_.port_for(cfg, Security::starttls))
       fix += ", or use port " + std::to_string(alt) + " with STARTTLS";
-    log("diagnosis", "client sent plaintext (\"" + first_line(first) + "\") to " + proto +
-                         " port " + port +
-                         ", which expects TLS from the first byte: the client is set to STARTTLS "
-                         "or no encryption. Fix: " +
-                         fix + ".");
+    diagnose("client sent plaintext (\"" + first_line(first) + "\") to " + proto + " port " + port +
+             ", which expects TLS from the first byte: the client is set to STARTTLS "
+             "or no encryption. Fix: " +
+             fix + ".");
     close("plaintext on an implicit-TLS port");
     return false;
   }
@@ -208,9 +247,8 @@ void Connection::on_tls_bytes(std::string_view ciphertext) {
     if (!was_established && (why.find("unknown ca") != std::string::npos ||
                              why.find("bad certificate") != std::string::npos ||
                              why.find("certificate unknown") != std::string::npos)) {
-      log("diagnosis", "the client rejected the server certificate (" + why +
-                           "). Fix: make the client trust the CA file " +
-                           server_.ca_file().string());
+      diagnose("the client rejected the server certificate (" + why +
+               "). Fix: make the client trust the CA file " + server_.ca_file().string());
     }
     close("TLS failure");
     return;
@@ -233,6 +271,7 @@ void Connection::on_established() {
   server_.log().session(
       {id_, listener_.config().name, peer_}, "tls", text,
       {{"tls_version", tls_info_.version}, {"cipher", tls_info_.cipher}, {"sni", tls_info_.sni}});
+  server_.sessions().tls_established(*record_, tls_info_, via_starttls_);
   arm_timer(listener_.config().limits.idle_timeout_seconds * 1000ULL);
   if (via_starttls_) {
     Output out;
@@ -256,7 +295,9 @@ void Connection::deliver(Output& out) {
   }
   const SessionRef who{id_, listener_.config().name, peer_};
   for (const auto& event : out.events) server_.log().event(who, event);
+  record_events(out);
   if (!out.bytes.empty()) {
+    server_.sessions().server_output(*record_, out.bytes);
     if (tls_ && tls_->established()) {
       if (tls_->write(out.bytes) != TlsChannel::Status::ok) {
         log("tls", "TLS error while writing: " + tls_->error());
@@ -374,11 +415,11 @@ void Connection::on_timer() {
                       std::to_string(listener_.bound_port());
     if (const auto alt = server_.port_for(cfg, Security::starttls))
       fix += ", or use port " + std::to_string(alt) + " with STARTTLS";
-    log("diagnosis", "client connected to an implicit-TLS port and sent nothing for " +
-                         std::to_string(kSilenceMs / 1000) +
-                         " s: it is probably waiting for a plaintext greeting, i.e. set to "
-                         "STARTTLS or no encryption. Fix: " +
-                         fix + ".");
+    diagnose("client connected to an implicit-TLS port and sent nothing for " +
+             std::to_string(kSilenceMs / 1000) +
+             " s: it is probably waiting for a plaintext greeting, i.e. set to "
+             "STARTTLS or no encryption. Fix: " +
+             fix + ".");
   }
   // Reads only stamp last_activity_; the timer re-arms for what is left, so a busy connection
   // costs no timer operation per read.
@@ -412,6 +453,9 @@ void Connection::close(std::string_view why) {
   const auto ms = uv_now(server_.loop()) - started_at_;
   log("close", std::string(why) + " (" + std::to_string(ms) + " ms, " + std::to_string(bytes_in_) +
                    " bytes in, " + std::to_string(bytes_out_) + " bytes out)");
+  record_->bytes_in = bytes_in_;
+  record_->bytes_out = bytes_out_;
+  server_.sessions().close(*record_, std::string(why));
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "protocols/common/engine.hpp"
+#include "server/session_registry.hpp"
 #include "server/tls_channel.hpp"
 
 namespace sevenport::server {
@@ -18,7 +19,7 @@ namespace sevenport::server {
 class Listener;
 class Server;
 
-class Connection {
+class Connection final : private TranscriptSink {
  public:
   // Accepts a pending connection from the listener's socket and starts the session: the greeting
   // on plaintext listeners, the TLS handshake on implicit-TLS ones. Deletes itself when closed.
@@ -57,6 +58,10 @@ class Connection {
   void on_timer();
   SessionContext context() const;
   void log(std::string_view kind, std::string_view text);
+  // A client mistake explained in plain words: the log and the session record.
+  void diagnose(const std::string& text);
+  void record_events(const Output& out);
+  void client_line(std::string_view text) override;
 
   static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
@@ -70,6 +75,7 @@ class Connection {
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   std::unique_ptr<Engine> engine_;
+  SessionRecord* record_ = nullptr;  // owned by the server's SessionRegistry, kept while open
   std::unique_ptr<TlsChannel> tls_;
   TlsInfo tls_info_;
   std::string peer_ip_;

@@ -20,6 +20,7 @@
 #include "protocols/smtp/smtp_policy.hpp"
 #include "protocols/store/mail_store.hpp"
 #include "server/session_log.hpp"
+#include "server/session_registry.hpp"
 #include "server/tls_channel.hpp"
 
 namespace sevenport::server {
@@ -89,6 +90,7 @@ class Server {
   store::MailStore& store() { return store_; }
   UserDirectory& users() { return users_; }
   SessionLog& log() { return log_; }
+  SessionRegistry& sessions() { return sessions_; }
   TlsContext* tls() { return tls_.get(); }
   const std::filesystem::path& ca_file() const { return ca_file_; }
   const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
@@ -129,6 +131,7 @@ class Server {
   uv_check_t check_{};           // after I/O callbacks: hands store changes to waiting sessions
   uv_timer_t shutdown_timer_{};  // bounds a graceful shutdown: clients that never read get cut off
   SessionLog log_;
+  SessionRegistry sessions_;
   store::MailStore store_;
   UserDirectory users_;
   std::unique_ptr<TlsContext> tls_;

@@ -83,6 +83,18 @@ struct Output {
   }
 };
 
+// Where an engine reports what the client said, for the session transcript: one call per
+// command or response line, with secrets already masked ("AUTH PLAIN ****", "PASS ****") and
+// message content summarised ("[message content: 1234 octets]"). Server output needs no engine:
+// the transport records it.
+class TranscriptSink {
+ public:
+  virtual void client_line(std::string_view text) = 0;
+
+ protected:
+  ~TranscriptSink() = default;
+};
+
 // The surface server/Connection drives. One engine object per connection.
 //
 // Rules every engine keeps:
@@ -125,9 +137,21 @@ class Engine {
     return false;
   }
 
+  // Where to report client lines for the transcript; nullptr (the default) reports nothing.
+  void set_transcript(TranscriptSink* sink) { transcript_ = sink; }
+
   // The peer went away (or the transport failed). Abandon any transaction in progress: nothing
   // half-received is stored, POP3 does not enter UPDATE. Called at most once; no output.
   virtual void on_disconnect() {}
+
+ protected:
+  // For engines: report one client line (masked, summarised) to the transcript, if any.
+  void note_client(std::string_view text) const {
+    if (transcript_) transcript_->client_line(text);
+  }
+
+ private:
+  TranscriptSink* transcript_ = nullptr;
 };
 
 }  // namespace sevenport

@@ -313,6 +313,7 @@ void ImapSession::cmd_append(const Request& req, Output& out) {
   store::Message message;
   message.raw = std::string(content.text);
   message.received_at = std::chrono::system_clock::now();
+  message.arrival.session_id = context_.session_id;
   message.arrival.listener = context_.listener;
   message.arrival.port = context_.port;
   message.arrival.security = context_.security;

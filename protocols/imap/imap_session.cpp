@@ -149,12 +149,15 @@ void ImapSession::feed(std::string_view bytes, Output& out) {
         break;
       case Kind::line:
         if (idling_) {
+          note_client(item.text);
           idle_line(item.text, out);
         } else {
+          note_client(trim(item.text) == "*" ? "*" : "****");  // a SASL credential; "*" cancels
           sasl_response(item.text, out);
         }
         break;
       case Kind::command:
+        note_client(transcript_form(reader_.command_text()));
         execute(reader_.command_text(), out);
         break;
       case Kind::need_more:
@@ -187,6 +190,51 @@ void ImapSession::on_shutdown(Output& out) { farewell(out, "* BYE Server shuttin
 void ImapSession::on_disconnect() {
   deselect();
   closed_ = true;
+}
+
+// The command as the transcript shows it: each literal's bytes summarised ("{12} [12 octets]"),
+// LOGIN's password and AUTHENTICATE's initial response masked. Masking works on words, so a
+// quoted user name with spaces may lose its tail: it can hide too much, never too little.
+std::string ImapSession::transcript_form(std::string_view text) {
+  std::string shown;
+  while (!text.empty()) {
+    const auto open = text.find('{');
+    const auto close = open == std::string_view::npos ? open : text.find("}\r\n", open);
+    if (close == std::string_view::npos) {
+      shown.append(text);
+      break;
+    }
+    auto digits = text.substr(open + 1, close - open - 1);
+    if (!digits.empty() && digits.back() == '+') digits.remove_suffix(1);
+    std::size_t size = 0;
+    bool number = !digits.empty() && digits.size() < 12;
+    for (const char c : digits) {
+      if (c < '0' || c > '9')
+        number = false;
+      else
+        size = size * 10 + static_cast<std::size_t>(c - '0');
+    }
+    if (!number || close + 3 + size > text.size()) {
+      shown.append(text.substr(0, close + 1));
+      text.remove_prefix(close + 1);
+      continue;
+    }
+    shown.append(text.substr(0, close + 1));
+    shown += " [" + std::to_string(size) + " octets]";
+    text.remove_prefix(close + 3 + size);
+  }
+  // tag VERB arg1 arg2...: mask what follows LOGIN's user name and AUTHENTICATE's mechanism.
+  std::size_t word_end[3] = {0, 0, 0};
+  std::size_t pos = 0;
+  for (int w = 0; w < 3; ++w) {
+    pos = shown.find(' ', pos == 0 ? 0 : pos + 1);
+    if (pos == std::string::npos) return shown;
+    word_end[w] = pos;
+  }
+  const auto verb = std::string_view(shown).substr(word_end[0] + 1, word_end[1] - word_end[0] - 1);
+  if (iequals(verb, "LOGIN") || iequals(verb, "AUTHENTICATE"))
+    return shown.substr(0, word_end[2]) + " ****";
+  return shown;
 }
 
 void ImapSession::execute(std::string& text, Output& out) {

@@ -95,6 +95,7 @@ class ImapSession final : public Engine {
   };
 
   // imap_session.cpp: input, dispatch, replies.
+  static std::string transcript_form(std::string_view text);
   void execute(std::string& text, Output& out);
   void ok(Output& out, std::string_view tag, std::string_view text);
   void no(Output& out, std::string_view tag, std::string_view text);

@@ -118,11 +118,14 @@ void Pop3Session::feed(std::string_view bytes, Output& out) {
     if (item.kind == LineFramer::Kind::need_more) return;
     if (item.kind == LineFramer::Kind::too_long) {
       // An over-long line also ends an AUTH exchange: it cannot be a sensible PLAIN response.
+      note_client("[over-long line discarded]");
       sasl_pending_ = false;
       bad_command(out, {}, "Line too long");
     } else if (sasl_pending_) {
+      note_client(trim(item.text) == "*" ? "*" : "****");  // a credential; "*" cancels
       sasl_response(item.text, out);
     } else {
+      note_client(masked(item.text));
       execute(item.text, out);
     }
   }
@@ -149,6 +152,19 @@ void Pop3Session::on_shutdown(Output& out) { farewell(out, "-ERR Server shutting
 void Pop3Session::on_disconnect() {
   release_maildrop();
   closed_ = true;
+}
+
+// The line as the transcript shows it: PASS's argument and AUTH's initial response are
+// credentials.
+std::string Pop3Session::masked(std::string_view line) {
+  const auto [verb, rest] = split_verb(line);
+  if (iequals(verb, "PASS") && !rest.empty()) return std::string(verb) + " ****";
+  if (iequals(verb, "AUTH")) {
+    const auto space = rest.find(' ');
+    if (space != std::string_view::npos)
+      return std::string(verb) + " " + std::string(rest.substr(0, space)) + " ****";
+  }
+  return std::string(line);
 }
 
 void Pop3Session::execute(std::string_view line, Output& out) {

@@ -71,6 +71,7 @@ class Pop3Session final : public Engine {
   using Handler = void (Pop3Session::*)(const Args&, Output&);
   struct Command;
   static const Command* find_command(std::string_view verb);
+  static std::string masked(std::string_view line);
   static bool split_args(const Command& command, std::string_view rest, Args& args);
 
   // One message of the maildrop as it was at login: numbers stay fixed for the whole session

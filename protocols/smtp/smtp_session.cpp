@@ -144,11 +144,16 @@ void SmtpSession::feed(std::string_view bytes, Output& out) {
       const auto item = framer_.next();
       if (item.kind == LineFramer::Kind::need_more) break;
       if (state_ == State::auth) {
-        if (item.kind == LineFramer::Kind::too_long)
+        if (item.kind == LineFramer::Kind::too_long) {
+          note_client("[over-long SASL response discarded]");
           sasl_too_long(out);
-        else
+        } else {
+          // A SASL response is a credential (base64 is no protection); "*" cancels.
+          note_client(trim(item.text) == "*" ? "*" : "****");
           sasl_response(trim(item.text), false, out);
+        }
       } else if (item.kind == LineFramer::Kind::too_long) {
+        note_client("[over-long line discarded]");
         line_too_long(out);
       } else {
         command(item.text, out);
@@ -170,8 +175,10 @@ void SmtpSession::command(std::string_view line, Output& out) {
   if (spec && spec->sasl) {
     // The initial response carries the password (base64 is no protection): log the mechanism only.
     command_ = line.substr(0, verb.size() + 1 + std::min(rest.find(' '), rest.size()));
-  } else if (line.size() + 2 > policy_.max_line_length) {
-    return line_too_long(out);
+    note_client(command_.size() < line.size() ? std::string(command_) + " ****" : line);
+  } else {
+    note_client(line);
+    if (line.size() + 2 > policy_.max_line_length) return line_too_long(out);
   }
   if (!spec) {
     if (line.size() >= 2 && line[0] == '\x16' && line[1] == '\x03')

@@ -133,6 +133,7 @@ bool SmtpSession::receive_content(Output& out) {
   framer_.consume(used);
   if (!content_.complete()) return false;
   command_ = "DATA";
+  note_client("[message content: " + std::to_string(content_.size()) + " octets]");
   finish_message(out);
   return true;
 }
@@ -153,6 +154,7 @@ void SmtpSession::finish_message(Output& out) {
   message.recipients = transaction_.recipients;
   message.received_at = now;
   auto& arrival = message.arrival;
+  arrival.session_id = context_.session_id;
   arrival.listener = context_.listener;
   arrival.port = context_.port;
   arrival.security = context_.security;

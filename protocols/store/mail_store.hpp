@@ -20,6 +20,7 @@ namespace sevenport::store {
 
 // How a message reached sevenport, for tests that assert on it.
 struct Arrival {
+  std::uint64_t session_id = 0;  // the session that delivered it (see the session log / API)
   std::string listener;
   std::uint16_t port = 0;
   Security security = Security::none;
@@ -29,6 +30,10 @@ struct Arrival {
   std::string auth_user;  // empty when not authenticated
   std::string peer;       // "ip:port"
   std::string helo;
+  // How TLS came about for the session: "none", "starttls" or "implicit".
+  std::string tls_mode() const {
+    return !tls ? "none" : security == Security::implicit ? "implicit" : "starttls";
+  }
 };
 
 struct Message {
