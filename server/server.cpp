@@ -137,7 +137,8 @@ void Listener::on_connection(uv_stream_t* handle, int status) {
 Server::Server(config::Config config, ServerOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
-      log_(config_.log_format == "json" ? LogFormat::json : LogFormat::text),
+      log_(config_.log_format == "json" ? LogFormat::json : LogFormat::text,
+           options_.session_log ? stderr : nullptr),
       read_buffer_(new char[read_buffer_size]) {
   uv_loop_init(&loop_);
   for (const auto& u : config_.users) users_.add({u.address, u.password});
@@ -197,8 +198,16 @@ void Server::start() {
   uv_signal_init(&loop_, &sigint_);
   uv_signal_init(&loop_, &sigterm_);
   sigint_.data = sigterm_.data = this;
-  uv_signal_start(&sigint_, on_signal, SIGINT);
-  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  if (options_.handle_signals) {
+    uv_signal_start(&sigint_, on_signal, SIGINT);
+    uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  }
+  uv_async_init(&loop_, &tasks_async_, on_tasks);
+  tasks_async_.data = this;
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks_open_ = true;
+  }
   uv_prepare_init(&loop_, &prepare_);
   prepare_.data = this;
   uv_prepare_start(&prepare_, on_prepare);
@@ -275,6 +284,11 @@ void Server::shutdown(std::string_view why) {
   uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks_open_ = false;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tasks_async_), nullptr);
   started_ = false;
   if (connections_) {
     uv_timer_init(&loop_, &shutdown_timer_);
@@ -300,6 +314,23 @@ void Server::on_signal(uv_signal_t* handle, int signum) {
 }
 
 void Server::on_prepare(uv_prepare_t* handle) { static_cast<Server*>(handle->data)->log_.flush(); }
+
+void Server::post(std::function<void()> task) {
+  std::lock_guard lock(tasks_mutex_);
+  if (!tasks_open_) return;
+  tasks_.push_back(std::move(task));
+  uv_async_send(&tasks_async_);
+}
+
+void Server::on_tasks(uv_async_t* handle) {
+  auto* self = static_cast<Server*>(handle->data);
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(self->tasks_mutex_);
+    tasks.swap(self->tasks_);
+  }
+  for (auto& task : tasks) task();
+}
 
 void Server::on_check(uv_check_t* handle) {
   auto* self = static_cast<Server*>(handle->data);

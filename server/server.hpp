@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
@@ -69,6 +71,8 @@ class Listener {
 struct ServerOptions {
   std::filesystem::path state_dir;   // resolved, absolute
   std::filesystem::path ready_file;  // empty: none
+  bool handle_signals = true;        // SIGINT/SIGTERM stop the server (not when embedded)
+  bool session_log = true;           // the session log on stderr
 };
 
 class Server {
@@ -84,6 +88,10 @@ class Server {
   int run();
   // Stops accepting, says goodbye to every session, and lets the loop end.
   void shutdown(std::string_view why);
+
+  // Runs `task` in the loop thread, soon. The only member that may be called from another
+  // thread (after start(); tasks posted after the loop ended are dropped).
+  void post(std::function<void()> task);
 
   uv_loop_t* loop() { return &loop_; }
   const config::Config& config() const { return config_; }
@@ -121,6 +129,7 @@ class Server {
   static void on_prepare(uv_prepare_t* handle);
   static void on_shutdown_deadline(uv_timer_t* handle);
   static void on_check(uv_check_t* handle);
+  static void on_tasks(uv_async_t* handle);
 
   config::Config config_;
   ServerOptions options_;
@@ -128,7 +137,11 @@ class Server {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_prepare_t prepare_{};
-  uv_check_t check_{};           // after I/O callbacks: hands store changes to waiting sessions
+  uv_check_t check_{};        // after I/O callbacks: hands store changes to waiting sessions
+  uv_async_t tasks_async_{};  // wakes the loop for post()
+  std::mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_;
+  bool tasks_open_ = false;      // guarded by tasks_mutex_
   uv_timer_t shutdown_timer_{};  // bounds a graceful shutdown: clients that never read get cut off
   SessionLog log_;
   SessionRegistry sessions_;

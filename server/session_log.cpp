@@ -109,6 +109,10 @@ void SessionLog::server(std::string_view kind, std::string_view text) {
 
 void SessionLog::flush() {
   if (buffer_.empty()) return;
+  if (!out_) {  // no log wanted (an embedded server)
+    buffer_.clear();
+    return;
+  }
   std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
   std::fflush(out_);
   buffer_.clear();

@@ -25,6 +25,7 @@ struct SessionRef {
 
 class SessionLog {
  public:
+  // `out` nullptr: lines are formatted but dropped (an embedded server without a log).
   explicit SessionLog(LogFormat format, std::FILE* out = stderr);
   ~SessionLog();
 
