@@ -148,8 +148,11 @@ void SmtpSession::finish_message(Output& out) {
   const auto now = policy_.clock ? policy_.clock() : std::chrono::system_clock::now();
   ++messages_;
   store::Message message;
-  message.raw = content_.take();
-  message.raw.insert(0, received_header(now));
+  // One exact allocation for the stored bytes: the message lives as long as the store keeps it.
+  const auto content = content_.take();
+  message.raw = received_header(now);
+  message.raw.reserve(message.raw.size() + content.size());
+  message.raw.append(content);
   message.mail_from = transaction_.mail_from;
   message.recipients = transaction_.recipients;
   message.received_at = now;
@@ -190,7 +193,9 @@ std::string SmtpSession::received_header(std::chrono::system_clock::time_point n
   if (esmtp_ && context_.tls_active) protocol += 'S';
   if (esmtp_ && !auth_user_.empty()) protocol += 'A';
   const bool v6 = context_.peer_ip.find(':') != std::string::npos;
-  std::string header = "Received: from ";
+  std::string header;
+  header.reserve(200 + helo_.size() + policy_.hostname.size());
+  header = "Received: from ";
   header += helo_;
   header += v6 ? " ([IPv6:" : " ([";
   header += context_.peer_ip;
