@@ -136,6 +136,67 @@ void sign(X509& cert, EVP_PKEY& key, Digest digest) {
                         std::string(to_string(digest)));
 }
 
+PkeyPtr parse_ca_key(X509& ca_cert, std::string_view ca_key_pem) {
+  auto ca_key = parse_private_key(ca_key_pem);
+  if (X509_check_private_key(&ca_cert, ca_key.get()) != 1) {
+    ERR_clear_error();
+    throw CertError("the CA key does not belong to the CA certificate");
+  }
+  return ca_key;
+}
+
+// Sets the issuer name and prepares the extension context. `issuer` null: the certificate is
+// self-signed, and its authorityKeyIdentifier will repeat its own subjectKeyIdentifier.
+void set_issuer(X509& cert, X509* issuer, X509V3_CTX& context) {
+  X509* const signer = issuer != nullptr ? issuer : &cert;
+  if (X509_set_issuer_name(&cert, X509_get_subject_name(signer)) != 1)
+    throw_openssl_error("cannot set issuer");
+  X509V3_set_ctx(&context, signer, &cert, nullptr, nullptr, 0);
+}
+
+std::string build_ca(const CaOptions& options, EVP_PKEY& key, X509* issuer, EVP_PKEY& signing_key) {
+  if (options.common_name.empty()) throw CertError("a CA needs a common name");
+  auto cert = new_certificate(key, options.not_before, options.not_after);
+  add_common_name(*X509_get_subject_name(cert.get()), options.common_name);
+  X509V3_CTX context;
+  set_issuer(*cert, issuer, context);
+  const std::string basic_constraints =
+      options.path_length >= 0 ? "critical,CA:TRUE,pathlen:" + std::to_string(options.path_length)
+                               : std::string("critical,CA:TRUE");
+  add_extension(*cert, context, NID_basic_constraints, basic_constraints.c_str());
+  add_extension(*cert, context, NID_key_usage, "critical,keyCertSign,cRLSign");
+  // The SKI must exist before the AKI: for a self-signed certificate the AKI copies it.
+  add_extension(*cert, context, NID_subject_key_identifier, "hash");
+  add_extension(*cert, context, NID_authority_key_identifier, "keyid:always");
+  sign(*cert, signing_key, options.digest);
+  return certificate_to_pem(*cert);
+}
+
+std::string build_leaf(const LeafOptions& options, EVP_PKEY& key, X509* issuer,
+                       EVP_PKEY& signing_key) {
+  auto cert = new_certificate(key, options.not_before, options.not_after);
+  if (!options.common_name.empty())
+    add_common_name(*X509_get_subject_name(cert.get()), options.common_name);
+  X509V3_CTX context;
+  set_issuer(*cert, issuer, context);
+  add_extension(*cert, context, NID_basic_constraints, "critical,CA:FALSE");
+  add_extension(*cert, context, NID_key_usage,
+                EVP_PKEY_get_base_id(&key) == EVP_PKEY_RSA
+                    ? "critical,digitalSignature,keyEncipherment"
+                    : "critical,digitalSignature");
+  if (options.server_auth || options.client_auth) {
+    add_extension(*cert, context, NID_ext_key_usage,
+                  options.server_auth && options.client_auth ? "serverAuth,clientAuth"
+                  : options.server_auth                      ? "serverAuth"
+                                                             : "clientAuth");
+  }
+  add_extension(*cert, context, NID_subject_key_identifier, "hash");
+  add_extension(*cert, context, NID_authority_key_identifier, "keyid:always");
+  add_subject_alt_names(*cert, options, options.common_name.empty());
+  sign(*cert, signing_key, options.digest);
+  return certificate_to_pem(*cert);
+}
+
 std::string name_entry(const X509_NAME* name, int nid) {
   const int index = name == nullptr ? -1 : X509_NAME_get_index_by_NID(name, nid, -1);
   if (index < 0) return {};
@@ -212,60 +273,29 @@ std::string generate_key(KeyType type) {
 }
 
 std::string make_ca(const CaOptions& options) {
-  if (options.common_name.empty()) throw CertError("a CA needs a common name");
   auto key = parse_private_key(options.key_pem);
-  auto cert = new_certificate(*key, options.not_before, options.not_after);
-  X509_NAME* subject = X509_get_subject_name(cert.get());
-  add_common_name(*subject, options.common_name);
-  if (X509_set_issuer_name(cert.get(), subject) != 1) throw_openssl_error("cannot set issuer");
+  return build_ca(options, *key, nullptr, *key);
+}
 
-  X509V3_CTX context;
-  X509V3_set_ctx(&context, cert.get(), cert.get(), nullptr, nullptr, 0);
-  const std::string basic_constraints =
-      options.path_length >= 0 ? "critical,CA:TRUE,pathlen:" + std::to_string(options.path_length)
-                               : std::string("critical,CA:TRUE");
-  add_extension(*cert, context, NID_basic_constraints, basic_constraints.c_str());
-  add_extension(*cert, context, NID_key_usage, "critical,keyCertSign,cRLSign");
-  // The SKI must exist before the AKI: for a self-signed certificate the AKI copies it.
-  add_extension(*cert, context, NID_subject_key_identifier, "hash");
-  add_extension(*cert, context, NID_authority_key_identifier, "keyid:always");
-  sign(*cert, *key, options.digest);
-  return certificate_to_pem(*cert);
+std::string issue_intermediate(std::string_view ca_cert_pem, std::string_view ca_key_pem,
+                               const CaOptions& options) {
+  auto ca_cert = parse_certificate(ca_cert_pem);
+  auto ca_key = parse_ca_key(*ca_cert, ca_key_pem);
+  auto key = parse_private_key(options.key_pem);
+  return build_ca(options, *key, ca_cert.get(), *ca_key);
 }
 
 std::string issue_leaf(std::string_view ca_cert_pem, std::string_view ca_key_pem,
                        const LeafOptions& options) {
   auto ca_cert = parse_certificate(ca_cert_pem);
-  auto ca_key = parse_private_key(ca_key_pem);
-  if (X509_check_private_key(ca_cert.get(), ca_key.get()) != 1) {
-    ERR_clear_error();
-    throw CertError("the CA key does not belong to the CA certificate");
-  }
+  auto ca_key = parse_ca_key(*ca_cert, ca_key_pem);
   auto key = parse_private_key(options.key_pem);
-  auto cert = new_certificate(*key, options.not_before, options.not_after);
-  if (!options.common_name.empty())
-    add_common_name(*X509_get_subject_name(cert.get()), options.common_name);
-  if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get())) != 1)
-    throw_openssl_error("cannot set issuer");
+  return build_leaf(options, *key, ca_cert.get(), *ca_key);
+}
 
-  X509V3_CTX context;
-  X509V3_set_ctx(&context, ca_cert.get(), cert.get(), nullptr, nullptr, 0);
-  add_extension(*cert, context, NID_basic_constraints, "critical,CA:FALSE");
-  add_extension(*cert, context, NID_key_usage,
-                EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA
-                    ? "critical,digitalSignature,keyEncipherment"
-                    : "critical,digitalSignature");
-  if (options.server_auth || options.client_auth) {
-    add_extension(*cert, context, NID_ext_key_usage,
-                  options.server_auth && options.client_auth ? "serverAuth,clientAuth"
-                  : options.server_auth                      ? "serverAuth"
-                                                             : "clientAuth");
-  }
-  add_extension(*cert, context, NID_subject_key_identifier, "hash");
-  add_extension(*cert, context, NID_authority_key_identifier, "keyid:always");
-  add_subject_alt_names(*cert, options, options.common_name.empty());
-  sign(*cert, *ca_key, options.digest);
-  return certificate_to_pem(*cert);
+std::string make_self_signed_leaf(const LeafOptions& options) {
+  auto key = parse_private_key(options.key_pem);
+  return build_leaf(options, *key, nullptr, *key);
 }
 
 CertInfo inspect_certificate(std::string_view cert_pem) {
@@ -276,6 +306,7 @@ CertInfo inspect_certificate(std::string_view cert_pem) {
   info.not_before = read_time(X509_get0_notBefore(cert.get()));
   info.not_after = read_time(X509_get0_notAfter(cert.get()));
   info.is_ca = (X509_get_extension_flags(cert.get()) & EXFLAG_CA) != 0;
+  info.path_length = info.is_ca ? static_cast<int>(X509_get_pathlen(cert.get())) : -1;
 
   GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
@@ -308,6 +339,13 @@ bool is_issued_by(std::string_view cert_pem, std::string_view ca_cert_pem) {
                       X509_verify(cert.get(), X509_get0_pubkey(ca.get())) == 1;
   ERR_clear_error();
   return issued;
+}
+
+bool is_self_signed(std::string_view cert_pem) {
+  auto cert = parse_certificate(cert_pem);
+  const bool self_signed = X509_self_signed(cert.get(), 1) == 1;
+  ERR_clear_error();
+  return self_signed;
 }
 
 bool key_matches_certificate(std::string_view cert_pem, std::string_view key_pem) {

@@ -54,6 +54,13 @@ struct CaOptions {
 // 16-octet positive serial. Throws CertError.
 std::string make_ca(const CaOptions& options);
 
+// An intermediate CA certificate (PEM) signed by the CA `ca_cert_pem`: the extensions of
+// make_ca, with the authorityKeyIdentifier naming the signing CA's key. Throws CertError, also
+// when ca_key_pem is not the key of ca_cert_pem. The signing CA's own pathLenConstraint must
+// leave room for it, or verifiers reject the chain (X509_V_ERR_PATH_LENGTH_EXCEEDED).
+std::string issue_intermediate(std::string_view ca_cert_pem, std::string_view ca_key_pem,
+                               const CaOptions& options);
+
 struct LeafOptions {
   // Subject CN. Empty: an empty subject, and the subjectAltName extension is then marked
   // critical as RFC 5280 4.2.1.6 demands. At most 64 characters.
@@ -76,6 +83,11 @@ struct LeafOptions {
 std::string issue_leaf(std::string_view ca_cert_pem, std::string_view ca_key_pem,
                        const LeafOptions& options);
 
+// A self-signed leaf (PEM): the extensions of issue_leaf, issuer = subject, signed with its own
+// key and authorityKeyIdentifier = its own subjectKeyIdentifier, still CA:FALSE. No verifier
+// accepts it unless told to trust this very certificate. Throws CertError.
+std::string make_self_signed_leaf(const LeafOptions& options);
+
 // What sevenport needs to know about an existing certificate.
 struct CertInfo {
   std::string subject_common_name;  // empty if the subject has no CN
@@ -85,6 +97,7 @@ struct CertInfo {
   std::vector<std::string> dns_names;     // subjectAltName dNSName entries, as written
   std::vector<std::string> ip_addresses;  // subjectAltName iPAddress entries, printable form
   bool is_ca = false;                     // basicConstraints CA:TRUE
+  int path_length = -1;                   // a CA's pathLenConstraint; -1: none
 };
 
 // Parses the first certificate of a PEM text. Throws CertError.
@@ -93,6 +106,12 @@ CertInfo inspect_certificate(std::string_view cert_pem);
 // True if `cert_pem` names `ca_cert_pem`'s subject as issuer (and its AKI, if any, matches)
 // and its signature verifies with the CA's public key. Throws CertError on unparsable input.
 bool is_issued_by(std::string_view cert_pem, std::string_view ca_cert_pem);
+
+// True if `cert_pem` is self-signed: issuer = subject, authorityKeyIdentifier (if any) = its own
+// subjectKeyIdentifier, and the signature verifies with its own key. Unlike is_issued_by(cert,
+// cert), true for a self-signed leaf too, whose keyUsage does not allow keyCertSign. Throws
+// CertError on unparsable input.
+bool is_self_signed(std::string_view cert_pem);
 
 // True if `key_pem` is the private key of `cert_pem`'s public key. Throws CertError on
 // unparsable input.

@@ -9,7 +9,8 @@
 namespace sevenport::certs {
 
 struct LocalCa {
-  std::filesystem::path ca_file;    // <state_dir>/ca.pem: give this to clients to trust
+  std::filesystem::path ca_file;      // <state_dir>/ca.pem: give this to clients to trust
+  std::filesystem::path ca_key_file;  // <state_dir>/ca-key.pem, mode 0600
   std::filesystem::path cert_file;  // <state_dir>/server.pem: the leaf only (the CA is not chained)
   std::filesystem::path key_file;   // <state_dir>/server-key.pem, mode 0600
   bool ca_created = false;          // a new CA was made: clients must trust the new ca.pem
@@ -19,9 +20,10 @@ struct LocalCa {
 };
 
 // Ensures, in `state_dir` (created mode 0700 if missing, parents as by mkdir -p):
-//  - ca.pem + ca-key.pem: ECDSA P-256, CN "sevenport local CA <random hex>", valid ten years
-//    from a day ago. Recreated when missing, unreadable, not matching its key, not a CA, not yet
-//    valid, or expiring within a day.
+//  - ca.pem + ca-key.pem: ECDSA P-256, CN "sevenport local CA <random hex>", pathlen:1 (room
+//    for the one intermediate of the incomplete-chain profile), valid ten years from a day ago.
+//    Recreated when missing, unreadable, not matching its key, not a CA, not yet valid, expiring
+//    within a day, or allowing no intermediate (pathlen:0, as CAs before profiles had).
 //  - server.pem + server-key.pem: ECDSA P-256 leaf signed with SHA-256 by that CA, CN = hostname
 //    (when at most 64 characters), SAN DNS:localhost, IP:127.0.0.1, IP:::1 and the hostname (as
 //    IP when it is an IP literal), valid 397 days from a day ago. Reissued when missing,

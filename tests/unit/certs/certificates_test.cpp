@@ -206,3 +206,61 @@ TEST_CASE("PEM files are written atomically with the right mode", "[certs]") {
       read_pem_file(temp.path() / "absent.pem"),
       (temp.path() / "absent.pem").string() + ": cannot read: No such file or directory");
 }
+
+TEST_CASE("issue_intermediate makes a CA that chains to its issuer", "[certs]") {
+  const std::string root_key = generate_key(KeyType::ecdsa_p256);
+  const std::string root = make_ca({.common_name = "root",
+                                    .key_pem = root_key,
+                                    .not_before = now - day,
+                                    .not_after = now + 30 * day,
+                                    .path_length = 1});
+  const std::string middle_key = generate_key(KeyType::ecdsa_p256);
+  const std::string middle = issue_intermediate(root, root_key,
+                                                {.common_name = "middle",
+                                                 .key_pem = middle_key,
+                                                 .not_before = now - day,
+                                                 .not_after = now + 20 * day});
+  const CertInfo info = inspect_certificate(middle);
+  CHECK(info.is_ca);
+  CHECK(info.path_length == 0);
+  CHECK(info.subject_common_name == "middle");
+  CHECK(info.issuer_common_name == "root");
+  CHECK(inspect_certificate(root).path_length == 1);
+  CHECK(is_issued_by(middle, root));
+  CHECK_FALSE(is_self_signed(middle));
+  CHECK(is_self_signed(root));
+
+  const std::string leaf = issue_leaf(middle, middle_key, leaf_for("localhost"));
+  CHECK(is_issued_by(leaf, middle));
+  CHECK(inspect_certificate(leaf).path_length == -1);
+  CHECK(verify_chain(leaf, root) == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+  CHECK_THROWS_WITH(issue_intermediate(root, middle_key,
+                                       {.common_name = "x",
+                                        .key_pem = middle_key,
+                                        .not_before = now - day,
+                                        .not_after = now + day}),
+                    "the CA key does not belong to the CA certificate");
+}
+
+TEST_CASE("make_self_signed_leaf signs a non-CA leaf with its own key", "[certs]") {
+  const LeafOptions options = leaf_for("host.example.test", KeyType::rsa_2048);
+  const std::string leaf = make_self_signed_leaf(options);
+  CHECK(is_self_signed(leaf));
+  CHECK(key_matches_certificate(leaf, options.key_pem));
+  const CertInfo info = inspect_certificate(leaf);
+  CHECK_FALSE(info.is_ca);
+  CHECK(info.subject_common_name == "host.example.test");
+  CHECK(info.issuer_common_name == "host.example.test");
+  CHECK(info.dns_names == std::vector<std::string>{"host.example.test"});
+  auto cert = parse_certificate(leaf);
+  CHECK(X509_get_key_usage(cert.get()) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
+  const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(cert.get());
+  const ASN1_OCTET_STRING* aki = X509_get0_authority_key_id(cert.get());
+  REQUIRE(ski != nullptr);
+  REQUIRE(aki != nullptr);
+  CHECK(ASN1_OCTET_STRING_cmp(ski, aki) == 0);
+  CHECK(verify_chain(leaf, leaf) == X509_V_OK);  // trusted as itself, and only so
+  TestCa ca;
+  CHECK(verify_chain(leaf, ca.cert) == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
+  CHECK_FALSE(is_self_signed(issue_leaf(ca.cert, ca.key, leaf_for("localhost"))));
+}

@@ -57,6 +57,7 @@ TEST_CASE("ensure_local_ca creates a CA and a leaf that strict verifiers accept"
   CHECK(ca.ca_created);
   CHECK(ca.leaf_created);
   CHECK(ca.ca_file == dir / "ca.pem");
+  CHECK(ca.ca_key_file == dir / "ca-key.pem");
   CHECK(ca.cert_file == dir / "server.pem");
   CHECK(ca.key_file == dir / "server-key.pem");
   CHECK(ca.ca_file.is_absolute());
@@ -78,6 +79,7 @@ TEST_CASE("ensure_local_ca creates a CA and a leaf that strict verifiers accept"
 
   const CertInfo ca_info = inspect_certificate(ca_pem);
   CHECK(ca_info.is_ca);
+  CHECK(ca_info.path_length == 1);
   CHECK(ca_info.subject_common_name.rfind("sevenport local CA ", 0) == 0);
   CHECK(ca_info.subject_common_name.size() == std::string("sevenport local CA ").size() + 8);
   const auto now = std::chrono::system_clock::now();
@@ -269,6 +271,21 @@ TEST_CASE("a deleted or expired CA regenerates both", "[certs]") {
     const LocalCa fresh = ensure_local_ca(temp.path(), "localhost");
     CHECK(fresh.ca_created);
     CHECK(fresh.ca_reason == "ca-key.pem is missing");
+    CHECK(fresh.leaf_created);
+  }
+  SECTION("a CA that allows no intermediate") {
+    const auto now = std::chrono::system_clock::now();
+    const std::string key = read_pem_file(temp.path() / "ca-key.pem");
+    write_pem_file(temp.path() / "ca.pem",
+                   make_ca({.common_name = "sevenport local CA old",
+                            .key_pem = key,
+                            .not_before = now - std::chrono::days(1),
+                            .not_after = now + std::chrono::days(3000),
+                            .path_length = 0}),
+                   FileMode::public_file);
+    const LocalCa fresh = ensure_local_ca(temp.path(), "localhost");
+    CHECK(fresh.ca_created);
+    CHECK(fresh.ca_reason == "ca.pem allows no intermediate CA (pathlen:0)");
     CHECK(fresh.leaf_created);
   }
   SECTION("expired") {
