@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -118,12 +119,6 @@ struct IpAddress {
   }
 };
 
-// Where each listener's port was written, for the cross-listener check's messages.
-struct ListenerSite {
-  toml::source_position port;
-  std::string key;  // "listeners.NAME"
-};
-
 Listener read_listener(std::string_view source, const std::string& name, const toml::table& table,
                        const LimitOverrides& global_limits) {
   static const std::vector<std::string_view> allowed = listener_keys();
@@ -195,33 +190,47 @@ Listener read_listener(std::string_view source, const std::string& name, const t
   return listener;
 }
 
-// Two enabled listeners cannot bind the same address and port, nor the same port on an address
-// and on the wildcard of its family (Linux refuses the second bind without SO_REUSEPORT).
-void check_bindings(std::string_view source, const std::vector<Listener>& listeners,
-                    const std::vector<ListenerSite>& sites) {
-  for (std::size_t later = 0; later < listeners.size(); ++later) {
-    const Listener& b = listeners[later];
+// One socket the config asks for, and where its port was written, for the cross-listener check.
+struct Binding {
+  std::string address;
+  std::uint16_t port = 0;
+  bool enabled = true;
+  std::string key;                          // "listeners.NAME" or "http"
+  std::optional<toml::source_position> at;  // the port value; none for a default port
+};
+
+// Two enabled listeners (the HTTP one included) cannot bind the same address and port, nor the same
+// port on an address and on the wildcard of its family (Linux refuses the second bind without
+// SO_REUSEPORT). The one written later in the file is reported.
+void check_bindings(std::string_view source, std::vector<Binding> bindings) {
+  const auto position = [](const Binding& b) {
+    return b.at ? std::pair(b.at->line, b.at->column)
+                : std::pair<toml::source_index, toml::source_index>(0, 0);
+  };
+  std::stable_sort(bindings.begin(), bindings.end(),
+                   [&](const Binding& x, const Binding& y) { return position(x) < position(y); });
+  for (std::size_t later = 0; later < bindings.size(); ++later) {
+    const Binding& b = bindings[later];
     if (!b.enabled || b.port == 0) continue;
     const auto b_ip = IpAddress::parse(b.address);
     for (std::size_t earlier = 0; earlier < later; ++earlier) {
-      const Listener& a = listeners[earlier];
+      const Binding& a = bindings[earlier];
       if (!a.enabled || a.port != b.port) continue;
       const auto a_ip = IpAddress::parse(a.address);
       if (!a_ip || !b_ip || a_ip->family != b_ip->family) continue;
       const std::string port = std::to_string(b.port);
-      const std::string line = std::to_string(sites[earlier].port.line);
+      const std::string where =
+          a.at ? "(line " + std::to_string(a.at->line) + ")" : "(its default port)";
       std::string what;
       if (*a_ip == *b_ip) {
-        what = "port " + port + " on " + b.address + " is already used by " + sites[earlier].key +
-               " (line " + line + ")";
+        what = "port " + port + " on " + b.address + " is already used by " + a.key + " " + where;
       } else if (a_ip->is_wildcard() || b_ip->is_wildcard()) {
-        what = "port " + port + " on " + b.address + " conflicts with " + sites[earlier].key +
-               " on " + a.address + " (line " + line + "): one of them listens on every address";
+        what = "port " + port + " on " + b.address + " conflicts with " + a.key + " on " +
+               a.address + " " + where + ": one of them listens on every address";
       } else {
         continue;
       }
-      throw ConfigError(
-          detail::format_error(source, sites[later].port, sites[later].key + ".port", what));
+      throw ConfigError(detail::format_error(source, *b.at, b.key + ".port", what));
     }
   }
 }
@@ -283,10 +292,55 @@ void read_tls(const TableReader& root, Config& config) {
   }
 }
 
-void read_listeners(const TableReader& root, const LimitOverrides& global_limits, Config& config) {
+// "Visible ASCII, no spaces": the token travels in an Authorization header and a query string.
+bool is_token(std::string_view token) {
+  for (const unsigned char c : token) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return !token.empty();
+}
+
+void read_http(const TableReader& root, Config& config, std::vector<Binding>& bindings) {
+  Binding binding{config.http.address, config.http.port, config.http.enabled, "http", {}};
+  if (const toml::table* table = root.subtable("http")) {
+    const TableReader http(root.source(), *table, "http",
+                           {"enabled", "address", "port", "token", "max_request_size"});
+    config.http.enabled = http.boolean("enabled").value_or(true);
+    if (auto address = http.string("address")) {
+      if (!IpAddress::parse(*address)) {
+        http.fail_at("address",
+                     R"(expected an IPv4 or IPv6 address such as "127.0.0.1" or "::1", got )" +
+                         detail::describe(*http.find("address")));
+      }
+      config.http.address = *address;
+    }
+    if (auto port = http.integer("port", 0, 65535)) {
+      config.http.port = static_cast<std::uint16_t>(*port);
+      binding.at = http.find("port")->source().begin;
+    }
+    if (auto token = http.string("token")) {
+      if (!is_token(*token)) {
+        http.fail_at("token", "expected visible ASCII characters without spaces, got " +
+                                  detail::describe(*http.find("token")));
+      }
+      config.http.token = *token;
+    }
+    // A request body is held in memory whole: the bound keeps one client from pinning it.
+    if (auto size = http.integer("max_request_size", 1024, 268435456))
+      config.http.max_request_size = static_cast<std::size_t>(*size);
+    binding.address = config.http.address;
+    binding.port = config.http.port;
+    binding.enabled = config.http.enabled;
+    // A conflict found at the default port is reported at the table, which is where to fix it.
+    if (!binding.at) binding.at = table->source().begin;
+  }
+  bindings.push_back(std::move(binding));
+}
+
+void read_listeners(const TableReader& root, const LimitOverrides& global_limits, Config& config,
+                    std::vector<Binding>& bindings) {
   const toml::table* table = root.subtable("listeners");
   if (table == nullptr) return;
-  std::vector<ListenerSite> sites;
   for (const Entry& entry : detail::in_file_order(*table)) {
     const std::string name(entry.key->str());
     const std::string key = detail::join_key("listeners", name);
@@ -302,9 +356,9 @@ void read_listeners(const TableReader& root, const LimitOverrides& global_limits
                                "expected a table, got " + detail::describe(*entry.value)));
     }
     config.listeners.push_back(read_listener(root.source(), name, *listener, global_limits));
-    sites.push_back({listener->get("port")->source().begin, key});
+    const Listener& l = config.listeners.back();
+    bindings.push_back({l.address, l.port, l.enabled, key, listener->get("port")->source().begin});
   }
-  check_bindings(root.source(), config.listeners, sites);
 }
 
 }  // namespace
@@ -320,7 +374,7 @@ Config load_string(std::string_view toml, std::string source) {
   config.source = std::move(source);
   const TableReader root(config.source, root_table, {},
                          {"hostname", "local_domains", "state_dir", "max_connections", "log_format",
-                          "tls", "limits", "users", "listeners"});
+                          "tls", "http", "limits", "users", "listeners"});
 
   if (auto hostname = root.string("hostname")) {
     if (!is_host_name(*hostname)) {
@@ -354,7 +408,10 @@ Config load_string(std::string_view toml, std::string source) {
   if (const toml::table* limits = root.subtable("limits"))
     global_limits = read_limits(TableReader(config.source, *limits, "limits", limit_keys));
   read_users(root, config);
-  read_listeners(root, global_limits, config);
+  std::vector<Binding> bindings;
+  read_http(root, config, bindings);
+  read_listeners(root, global_limits, config, bindings);
+  check_bindings(config.source, std::move(bindings));
   return config;
 }
 

@@ -60,6 +60,15 @@ struct TlsSettings {
   std::string min_version = "1.2";  // "1.2" or "1.3"
 };
 
+// The HTTP listener: web UI and JSON API (docs/API.md), on the mail listeners' loop.
+struct HttpSettings {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8025;
+  std::string token;  // empty: no token; otherwise every /api/ request must present it
+  std::size_t max_request_size = 1024 * 1024;  // request body octets; larger gets 413
+};
+
 struct UserEntry {
   std::string address;
   std::string password;
@@ -73,6 +82,7 @@ struct Config {
   std::uint32_t max_connections = 1000;
   std::string log_format = "text";  // "text" or "json"
   TlsSettings tls;
+  HttpSettings http;
   std::vector<UserEntry> users;
   std::vector<Listener> listeners;  // in the order the file lists them
 };

@@ -45,6 +45,26 @@ log_format = "text"
 # Oldest TLS version accepted: "1.2" or "1.3".
 min_version = "1.2"
 
+[http]
+# The web UI and the JSON API (messages, sessions, users; see docs/API.md), served over plain
+# HTTP: open http://127.0.0.1:8025/ in a browser. The port moves with --port-offset like the
+# mail ports do.
+#
+# false: no web UI and no API.
+enabled = true
+# IP address to listen on. Default "127.0.0.1": this machine only. The API reads every message
+# and manages users, so set a token before listening on an address others can reach.
+address = "127.0.0.1"
+# TCP port, 0 to 65535 (0: the system picks one). Default 8025.
+port = 8025
+# With a token, every /api/ request must carry "Authorization: Bearer TOKEN" (or
+# ?access_token=TOKEN, for clients that cannot set headers); the web UI asks for it once.
+# Visible ASCII without spaces. Default: none, no token needed.
+# token = "change-me"
+# Largest request body in octets (1024 to 268435456); larger requests are refused with 413.
+# Default 1 MiB.
+# max_request_size = 1048576
+
 [limits]
 # Global overrides of the per-protocol defaults. Each key can also be set in a listener's own
 # table, which wins over this one.

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+scripts/setup-browser.sh
 
 # CI builds with warnings as errors; a local build only warns.
 werror=OFF

@@ -18,6 +18,7 @@ EmbeddedServer::EmbeddedServer(EmbeddedOptions options) {
   }
   for (auto& [address, password] : options.users) cfg.users.push_back({address, password});
   for (auto& listener : cfg.listeners) listener.port = 0;
+  cfg.http.port = 0;
 
   server::ServerOptions server_options;
   server_options.handle_signals = false;

@@ -69,6 +69,14 @@ void print_banner(const sevenport::server::Server& server) {
     std::printf("  %-12s %-10s %6u  %-5s %s\n", c.name.c_str(), c.address.c_str(),
                 static_cast<unsigned>(l->bound_port()), proto.c_str(), describe(c).c_str());
   }
+  if (const auto* http = server.http()) {
+    std::printf("\n  Web UI and API: http://%s:%u/%s\n",
+                cfg.http.address.find(':') != std::string::npos
+                    ? ("[" + cfg.http.address + "]").c_str()
+                    : cfg.http.address.c_str(),
+                static_cast<unsigned>(http->port()),
+                cfg.http.token.empty() ? "" : "  (token required for /api/)");
+  }
   std::printf("\n  CA certificate to trust: %s\n", server.ca_file().c_str());
   std::printf("  Users (login with the address or its local part):\n");
   for (const auto& u : cfg.users)
@@ -161,6 +169,17 @@ int main(int argc, char** argv) {
       }
       l.port = static_cast<std::uint16_t>(port);
     }
+  }
+  if (ephemeral) {
+    cfg.http.port = 0;
+  } else if (port_offset && cfg.http.port) {
+    const int port = cfg.http.port + port_offset;
+    if (port > 65535) {
+      std::fprintf(stderr, "sevenport: --port-offset %d puts the http port (%u) past 65535\n",
+                   port_offset, static_cast<unsigned>(cfg.http.port));
+      return kExitConfig;
+    }
+    cfg.http.port = static_cast<std::uint16_t>(port);
   }
   if (check_only) {
     std::printf("%s: OK (%zu listeners, %zu users)\n", cfg.source.c_str(), cfg.listeners.size(),

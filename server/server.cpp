@@ -216,7 +216,53 @@ void Server::start() {
   uv_check_start(&check_, on_check);
   store_.observe([this](const store::StoreEvent&) { store_changed_ = true; });
   started_ = true;
+  start_http();
   write_ready_file();
+}
+
+void Server::start_http() {
+  const auto& cfg = config_.http;
+  if (!cfg.enabled) return;
+  api_ = std::make_unique<Api>(&loop_, store_, users_, sessions_, [this] { return info(); });
+  http::Options options;
+  options.address = cfg.address;
+  options.port = cfg.port;
+  options.token = cfg.token;
+  options.max_request_size = cfg.max_request_size;
+  options.log = [this](std::string_view kind, std::string_view text) {
+    log_.server("http " + std::string(kind), text);
+  };
+  http_ = std::make_unique<http::HttpServer>(
+      &loop_, std::move(options),
+      [this](const http::Request& request, std::shared_ptr<http::Exchange> exchange) {
+        api_->handle(request, std::move(exchange));
+      });
+  try {
+    http_->bind();
+  } catch (const std::runtime_error& e) {
+    throw StartupError(e.what());
+  }
+}
+
+nlohmann::json Server::info() const {
+  nlohmann::json j;
+  j["version"] = SEVENPORT_VERSION;
+  j["hostname"] = config_.hostname;
+  j["ca_file"] = ca_file_.string();
+  j["listeners"] = nlohmann::json::object();
+  for (const auto& l : listeners_) {
+    j["listeners"][l->config().name] = {{"protocol", config::to_string(l->config().protocol)},
+                                        {"security", to_string(l->config().security)},
+                                        {"address", l->config().address},
+                                        {"port", l->bound_port()}};
+  }
+  if (http_) {
+    j["listeners"]["http"] = {{"protocol", "http"},
+                              {"security", "none"},
+                              {"address", config_.http.address},
+                              {"port", http_->port()}};
+  }
+  return j;
 }
 
 std::uint16_t Server::port_for(const config::Listener& like, Security security) const {
@@ -244,6 +290,12 @@ void Server::write_ready_file() {
     entry["address"] = l->config().address;
     entry["port"] = l->bound_port();
     j["listeners"][l->config().name] = entry;
+  }
+  if (http_) {
+    j["listeners"]["http"] = {{"protocol", "http"},
+                              {"security", "none"},
+                              {"address", config_.http.address},
+                              {"port", http_->port()}};
   }
   const auto target = options_.ready_file;
   auto tmp = target;
@@ -275,6 +327,9 @@ void Server::shutdown(std::string_view why) {
   shutting_down_ = true;
   log_.server("shutdown", why);
   for (auto& l : listeners_) l->close();
+  // Pending long polls get a 503 answer before their connections are closed.
+  if (api_) api_->close();
+  if (http_) http_->close();
   for (Connection* c = connections_; c;) {
     Connection* next = c->next;
     c->shutdown();

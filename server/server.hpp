@@ -21,6 +21,8 @@
 #include "protocols/pop3/pop3_policy.hpp"
 #include "protocols/smtp/smtp_policy.hpp"
 #include "protocols/store/mail_store.hpp"
+#include "server/api.hpp"
+#include "server/http/http_server.hpp"
 #include "server/session_log.hpp"
 #include "server/session_registry.hpp"
 #include "server/tls_channel.hpp"
@@ -102,6 +104,8 @@ class Server {
   TlsContext* tls() { return tls_.get(); }
   const std::filesystem::path& ca_file() const { return ca_file_; }
   const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
+  // The HTTP listener (web UI and API), or nullptr when [http] is disabled.
+  const http::HttpServer* http() const { return http_.get(); }
 
   // The port a client should use instead, for diagnoses: a bound listener like `like` (same
   // protocol, and for SMTP the same role if there is one) whose security is `security`; 0 if none.
@@ -125,6 +129,9 @@ class Server {
  private:
   void setup_certificates();
   void write_ready_file();
+  void start_http();
+  // GET /api/v1/info.
+  nlohmann::json info() const;
   static void on_signal(uv_signal_t* handle, int signum);
   static void on_prepare(uv_prepare_t* handle);
   static void on_shutdown_deadline(uv_timer_t* handle);
@@ -150,6 +157,10 @@ class Server {
   std::unique_ptr<TlsContext> tls_;
   std::filesystem::path ca_file_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  // After store_, users_ and sessions_, which the API observes; http_ after api_, so that it is
+  // destroyed first.
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<char[]> read_buffer_;
   Connection* connections_ = nullptr;  // head of the intrusive list
   std::unordered_set<Connection*> async_waiters_;

@@ -20,6 +20,8 @@ ONE_SMTP_LISTENER = """
 hostname = "localhost"
 local_domains = ["example.test"]
 max_connections = {max_connections}
+[http]
+enabled = false
 [listeners.smtp]
 protocol = "smtp"
 port = {port}
