@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config git clang-format
-  libuv1-dev libssl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgmime-3.0-dev
+  libuv1-dev libssl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgmime-3.0-dev node-llhttp
   # tests
   catch2 python3 python3-pytest openssl curl swaks libnet-ssleay-perl neomutt tmux
 )
