@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "protocols/common/text.hpp"
+#include "protocols/imap/gmime_support.hpp"
 #include "protocols/imap/imap_mime.hpp"
 #include "server/api_format.hpp"
 
@@ -13,23 +14,7 @@ namespace sevenport::server::api {
 
 namespace {
 
-void init_gmime() {
-  // GMime 3 counts its initialisations, so the IMAP engine's own call does no harm.
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
-// Owns one GObject reference.
-template <typename T>
-struct GRef {
-  T* p = nullptr;
-  explicit GRef(T* ptr) : p(ptr) {}
-  ~GRef() {
-    if (p) g_object_unref(p);
-  }
-  GRef(const GRef&) = delete;
-  GRef& operator=(const GRef&) = delete;
-};
+using mime::GRef;
 
 // Deeper nesting than this is an attack, not a message.
 constexpr int kMaxDepth = 32;
@@ -134,7 +119,7 @@ void walk(GMimeObject* object, MessageView& view, int depth) {
 }  // namespace
 
 std::string decode_header_text(std::string_view raw_value) {
-  init_gmime();
+  mime::ensure_gmime();
   std::string unfolded;
   unfolded.reserve(raw_value.size());
   // Unfolding (RFC 5322 2.2.3) drops the line breaks; a folding tab reads as a space.
@@ -170,7 +155,7 @@ HeaderFacts header_facts(std::string_view raw_message) {
 }
 
 MessageView view_message(std::string_view raw) {
-  init_gmime();
+  mime::ensure_gmime();
   MessageView view;
   const auto [header, body] = imap::split_entity(raw);
   for_each_field(header, [&](const std::string& name, const std::string& value) {

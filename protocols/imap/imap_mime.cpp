@@ -7,28 +7,14 @@
 #include <tuple>
 
 #include "protocols/common/text.hpp"
+#include "protocols/imap/gmime_support.hpp"
 #include "protocols/imap/imap_format.hpp"
 
 namespace sevenport::imap {
 
 namespace {
 
-void init_gmime() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
-// Owns one GObject reference.
-template <typename T>
-struct GRef {
-  T* p = nullptr;
-  explicit GRef(T* ptr) : p(ptr) {}
-  ~GRef() {
-    if (p) g_object_unref(p);
-  }
-  GRef(const GRef&) = delete;
-  GRef& operator=(const GRef&) = delete;
-};
+using mime::GRef;
 
 std::string upper(std::string_view s) {
   std::string u(s);
@@ -362,7 +348,7 @@ std::optional<std::string> header_value(std::string_view header, std::string_vie
 }
 
 std::shared_ptr<const MessageStructure> analyse_message(const store::MessagePtr& message) {
-  init_gmime();
+  mime::ensure_gmime();
   auto structure = std::make_shared<MessageStructure>();
   structure->message = message;
   const std::string_view raw = message->raw;
