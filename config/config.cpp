@@ -23,10 +23,15 @@ const std::vector<std::string_view> limit_keys = {"idle_timeout_seconds", "max_l
                                                   "max_message_size", "max_recipients",
                                                   "max_bad_commands"};
 
+const std::vector<std::string_view> tls_keys = {"tls_certificate", "tls_key",
+                                                "tls_min_version", "tls_max_version",
+                                                "tls_ciphers",     "tls_ciphersuites"};
+
 std::vector<std::string_view> listener_keys() {
   std::vector<std::string_view> keys = {"protocol", "port", "security", "enabled",
                                         "address",  "role", "auth",     "auth_requires_tls"};
   keys.insert(keys.end(), limit_keys.begin(), limit_keys.end());
+  keys.insert(keys.end(), tls_keys.begin(), tls_keys.end());
   return keys;
 }
 
@@ -119,8 +124,73 @@ struct IpAddress {
   }
 };
 
+// The listener's tls_* keys. Profile and key names are checked here, against the list in
+// certs/profiles.hpp (config does not link the certificate code); cipher strings can only be
+// judged by OpenSSL and are checked when the server builds the listener's context.
+ListenerTls read_listener_tls(const TableReader& reader, Security security,
+                              const TlsSettings& global) {
+  ListenerTls tls;
+  tls.min_version = global.min_version;
+  if (security == Security::none) {
+    for (const auto key : tls_keys) {
+      if (reader.has(key))
+        reader.fail_at(key, "has no effect: this listener's security is \"none\"");
+    }
+    return tls;
+  }
+  tls.certificate = std::string(
+      reader
+          .one_of<std::string_view>("tls_certificate", {{"valid", "valid"},
+                                                        {"self-signed", "self-signed"},
+                                                        {"expired", "expired"},
+                                                        {"not-yet-valid", "not-yet-valid"},
+                                                        {"wrong-host", "wrong-host"},
+                                                        {"untrusted-ca", "untrusted-ca"},
+                                                        {"incomplete-chain", "incomplete-chain"},
+                                                        {"weak-rsa1024", "weak-rsa1024"},
+                                                        {"weak-sha1", "weak-sha1"}})
+          .value_or("valid"));
+  tls.key = std::string(reader
+                            .one_of<std::string_view>(
+                                "tls_key", {{"ecdsa-p256", "ecdsa-p256"}, {"rsa-2048", "rsa-2048"}})
+                            .value_or("ecdsa-p256"));
+  // Profiles are made from the local CA; a certificate of the user's own cannot be broken on
+  // purpose, so asking for one would silently serve the good certificate instead.
+  if (!global.cert_file.empty()) {
+    if (tls.certificate != "valid") {
+      reader.fail_at("tls_certificate",
+                     "only generated certificates have profiles, and [tls] cert_file is set: "
+                     "remove cert_file to serve \"" +
+                         tls.certificate + "\"");
+    }
+    if (tls.key != "ecdsa-p256") {
+      reader.fail_at("tls_key",
+                     "only generated certificates have a choice of key, and [tls] cert_file is "
+                     "set: the key is key_file's");
+    }
+  }
+  const std::initializer_list<detail::Choice<std::string_view>> versions = {
+      {"1.0", "1.0"}, {"1.1", "1.1"}, {"1.2", "1.2"}, {"1.3", "1.3"}};
+  if (auto min = reader.one_of<std::string_view>("tls_min_version", versions))
+    tls.min_version = *min;
+  if (auto max = reader.one_of<std::string_view>("tls_max_version", versions))
+    tls.max_version = *max;
+  // "1.0" to "1.3" order as strings do.
+  if (tls.min_version > tls.max_version) {
+    if (reader.has("tls_min_version")) {
+      reader.fail_at("tls_min_version", "\"" + tls.min_version + "\" is above tls_max_version \"" +
+                                            tls.max_version + "\"");
+    }
+    reader.fail_at("tls_max_version", "\"" + tls.max_version + "\" is below the minimum \"" +
+                                          tls.min_version + "\" (from [tls] min_version)");
+  }
+  if (auto ciphers = reader.string("tls_ciphers")) tls.ciphers = *ciphers;
+  if (auto suites = reader.string("tls_ciphersuites")) tls.ciphersuites = *suites;
+  return tls;
+}
+
 Listener read_listener(std::string_view source, const std::string& name, const toml::table& table,
-                       const LimitOverrides& global_limits) {
+                       const LimitOverrides& global_limits, const TlsSettings& global_tls) {
   static const std::vector<std::string_view> allowed = listener_keys();
   const TableReader reader(source, table, detail::join_key("listeners", name), allowed);
   Listener listener;
@@ -187,6 +257,7 @@ Listener read_listener(std::string_view source, const std::string& name, const t
   listener.limits = defaults_for(listener.protocol);
   apply(global_limits, listener.limits);
   apply(read_limits(reader), listener.limits);
+  listener.tls = read_listener_tls(reader, listener.security, global_tls);
   return listener;
 }
 
@@ -355,7 +426,8 @@ void read_listeners(const TableReader& root, const LimitOverrides& global_limits
           detail::format_error(root.source(), entry.value->source().begin, key,
                                "expected a table, got " + detail::describe(*entry.value)));
     }
-    config.listeners.push_back(read_listener(root.source(), name, *listener, global_limits));
+    config.listeners.push_back(
+        read_listener(root.source(), name, *listener, global_limits, config.tls));
     const Listener& l = config.listeners.back();
     bindings.push_back({l.address, l.port, l.enabled, key, listener->get("port")->source().begin});
   }

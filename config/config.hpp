@@ -39,6 +39,18 @@ struct Limits {
 // IMAP 1800 s (RFC 3501 5.4) and 65536-octet lines.
 Limits defaults_for(Protocol protocol);
 
+// A listener's TLS: which generated certificate it serves (certs/profiles.hpp; the deliberately
+// broken profiles exist so that clients can be seen refusing them), the protocol range and the
+// cipher lists. Names are kept as written; server/ turns them into an SSL_CTX.
+struct ListenerTls {
+  std::string certificate = "valid";  // profile name: "valid", "expired", "weak-sha1", ...
+  std::string key = "ecdsa-p256";     // "ecdsa-p256" or "rsa-2048"
+  std::string min_version = "1.2";    // "1.0" to "1.3"; [tls] min_version when not written
+  std::string max_version = "1.3";    // "1.0" to "1.3", never below min_version
+  std::string ciphers;                // TLS 1.2 and below, OpenSSL syntax; empty: OpenSSL's default
+  std::string ciphersuites;           // TLS 1.3, OpenSSL syntax; empty: OpenSSL's default
+};
+
 struct Listener {
   std::string name;  // the key under [listeners], e.g. "submission"
   bool enabled = true;
@@ -50,6 +62,7 @@ struct Listener {
   AuthMode auth = AuthMode::optional;  // SMTP: off/optional/required; IMAP/POP3: off or optional
   bool auth_requires_tls = true;       // AUTH/LOGIN/USER only once TLS is up (LOGINDISABLED before)
   Limits limits;
+  ListenerTls tls;  // unused when security is "none"
 };
 
 struct TlsSettings {

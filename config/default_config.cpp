@@ -120,6 +120,18 @@ password = "bob-password"
 #                      submission, "optional" otherwise.
 #   auth_requires_tls  Offer login only once TLS is up, so no password crosses the network in
 #                      clear (IMAP then announces LOGINDISABLED). Default true.
+#   tls_certificate    The generated certificate this listener serves: "valid" (default), or
+#                      one deliberately broken so that a client can be seen refusing it:
+#                      "self-signed", "expired", "not-yet-valid", "wrong-host",
+#                      "untrusted-ca", "incomplete-chain", "weak-rsa1024", "weak-sha1".
+#                      Not with [tls] cert_file. The CA to trust stays <state_dir>/ca.pem.
+#   tls_key            The generated certificate's key: "ecdsa-p256" (default) or "rsa-2048".
+#   tls_min_version    Oldest TLS version accepted: "1.0", "1.1", "1.2" or "1.3". Default:
+#                      [tls] min_version. "1.0" and "1.1" lower OpenSSL's security level to 0
+#                      for this listener; an OpenSSL built without them fails the handshake.
+#   tls_max_version    Newest TLS version accepted, the same values. Default "1.3".
+#   tls_ciphers        TLS 1.2 and older cipher list, OpenSSL syntax. Default: OpenSSL's.
+#   tls_ciphersuites   TLS 1.3 cipher suites, OpenSSL syntax. Default: OpenSSL's.
 #   and any key of [limits], for this listener alone.
 
 # SMTP, port 25: mail from other servers (and anyone) to local_domains.

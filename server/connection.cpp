@@ -150,7 +150,7 @@ void Connection::begin() {
   engine_ = listener_.make_engine();
   engine_->set_transcript(this);
   if (cfg.security == Security::implicit) {
-    tls_ = std::make_unique<TlsChannel>(server_.tls()->get());
+    tls_ = std::make_unique<TlsChannel>(listener_.tls()->get());
     arm_timer(std::min<std::uint64_t>(kSilenceMs, cfg.limits.idle_timeout_seconds * 1000ULL));
   } else {
     arm_timer(cfg.limits.idle_timeout_seconds * 1000ULL);
@@ -244,9 +244,18 @@ void Connection::on_tls_bytes(std::string_view ciphertext) {
   if (status == TlsChannel::Status::failed) {
     std::string why = tls_->error();
     log("tls", std::string(was_established ? "TLS error: " : "handshake failed: ") + why);
-    if (!was_established && (why.find("unknown ca") != std::string::npos ||
-                             why.find("bad certificate") != std::string::npos ||
-                             why.find("certificate unknown") != std::string::npos)) {
+    const bool about_certificate = why.find("unknown ca") != std::string::npos ||
+                                   why.find("bad certificate") != std::string::npos ||
+                                   why.find("certificate unknown") != std::string::npos;
+    // On a broken profile any certificate alert (expired, unsupported, ...) is the refusal the
+    // profile exists for.
+    if (!was_established && listener_.broken_certificate() &&
+        (about_certificate || why.find("certificate") != std::string::npos)) {
+      diagnose("the client rejected the server certificate (" + why + "), as it should: listener " +
+               listener_.config().name + " serves the deliberately broken \"" +
+               listener_.config().tls.certificate +
+               "\" certificate, and refusing it is the expected outcome.");
+    } else if (!was_established && about_certificate) {
       diagnose("the client rejected the server certificate (" + why +
                "). Fix: make the client trust the CA file " + server_.ca_file().string());
     }
@@ -330,7 +339,7 @@ void Connection::start_tls() {
   // The reply went out in plaintext above; from here on every byte is TLS. Plaintext the client
   // pipelined behind the command was already discarded by the engine.
   via_starttls_ = true;
-  tls_ = std::make_unique<TlsChannel>(server_.tls()->get());
+  tls_ = std::make_unique<TlsChannel>(listener_.tls()->get());
 }
 
 void Connection::flush_tls() {

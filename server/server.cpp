@@ -6,10 +6,12 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "certs/local_ca.hpp"
+#include "certs/profiles.hpp"
 #include "protocols/imap/imap_session.hpp"
 #include "protocols/pop3/pop3_session.hpp"
 #include "protocols/smtp/smtp_session.hpp"
@@ -31,8 +33,8 @@ smtp::AuthMode to_smtp(config::AuthMode mode) {
 }
 }  // namespace
 
-Listener::Listener(Server& server, config::Listener config)
-    : server_(server), config_(std::move(config)) {
+Listener::Listener(Server& server, config::Listener config, TlsContext* tls)
+    : server_(server), config_(std::move(config)), tls_(tls) {
   const auto& cfg = server_.config();
   smtp_policy_.hostname = cfg.hostname;
   smtp_policy_.local_domains = cfg.local_domains;
@@ -159,30 +161,80 @@ Server::~Server() {
 }
 
 void Server::setup_certificates() {
-  std::filesystem::path cert = config_.tls.cert_file;
-  std::filesystem::path key = config_.tls.key_file;
-  if (cert.empty()) {
+  std::optional<certs::LocalCa> ca;
+  if (config_.tls.cert_file.empty()) {
     try {
-      const auto ca = certs::ensure_local_ca(options_.state_dir, config_.hostname);
-      cert = ca.cert_file;
-      key = ca.key_file;
-      ca_file_ = ca.ca_file;
-      if (ca.ca_created)
-        log_.server("certs", "created a local CA (" + ca.ca_reason + "): " + ca_file_.string() +
-                                 "; clients must trust this file");
-      if (ca.leaf_created)
-        log_.server("certs",
-                    "issued a server certificate (" + ca.leaf_reason + "): " + cert.string());
+      ca = certs::ensure_local_ca(options_.state_dir, config_.hostname);
     } catch (const std::exception& e) {
       throw StartupError(std::string("certificates: ") + e.what());
     }
+    ca_file_ = ca->ca_file;
+    if (ca->ca_created)
+      log_.server("certs", "created a local CA (" + ca->ca_reason + "): " + ca_file_.string() +
+                               "; clients must trust this file");
+    if (ca->leaf_created)
+      log_.server("certs", "issued a server certificate (" + ca->leaf_reason +
+                               "): " + ca->cert_file.string());
   } else {
-    ca_file_ = cert;  // the user's own chain: trust whatever issued it
+    ca_file_ = config_.tls.cert_file;  // the user's own chain: trust whatever issued it
   }
-  try {
-    tls_ = std::make_unique<TlsContext>(cert, key, config_.tls.min_version);
-  } catch (const TlsError& e) {
-    throw StartupError(e.what());
+
+  // Listeners with the same settings share one context; the default settings always have one.
+  const auto context_for = [&](const config::ListenerTls& tls,
+                               const std::string& listener) -> TlsContext* {
+    const std::string id = tls.certificate + '\n' + tls.key + '\n' + tls.min_version + '\n' +
+                           tls.max_version + '\n' + tls.ciphers + '\n' + tls.ciphersuites;
+    if (const auto found = tls_contexts_.find(id); found != tls_contexts_.end())
+      return found->second.get();
+    const std::string who = listener.empty() ? "TLS" : "listener " + listener;
+    std::filesystem::path cert = config_.tls.cert_file;
+    std::filesystem::path key = config_.tls.key_file;
+    TlsOptions options;
+    options.min_version = tls.min_version;
+    options.max_version = tls.max_version;
+    options.ciphers = tls.ciphers;
+    options.ciphersuites = tls.ciphersuites;
+    if (ca) {
+      // The config checked both names against the same list.
+      const auto profile = certs::parse_profile(tls.certificate).value_or(certs::Profile::valid);
+      const auto kind = certs::parse_key_kind(tls.key).value_or(certs::KeyKind::ecdsa_p256);
+      try {
+        const auto files =
+            certs::ensure_profile(options_.state_dir, *ca, config_.hostname, profile, kind);
+        cert = files.cert_file;
+        key = files.key_file;
+        options.legacy_security_level = files.needs_legacy_security_level;
+        if (files.created) {
+          log_.server("certs", "issued the " + tls.certificate + " (" + tls.key +
+                                   ") certificate (" + files.reason + "): " + cert.string());
+        }
+      } catch (const std::exception& e) {
+        throw StartupError(who + ": certificates: " + e.what());
+      }
+    }
+    try {
+      auto context = std::make_unique<TlsContext>(cert, key, options);
+      return tls_contexts_.emplace(id, std::move(context)).first->second.get();
+    } catch (const TlsCipherError& e) {
+      throw StartupError(who + ": " + (e.tls13() ? "tls_ciphersuites" : "tls_ciphers") + ": " +
+                         e.what());
+    } catch (const TlsError& e) {
+      throw StartupError(listener.empty() ? std::string(e.what()) : who + ": " + e.what());
+    }
+  };
+
+  config::ListenerTls defaults;
+  defaults.min_version = config_.tls.min_version;
+  tls_ = context_for(defaults, {});
+  for (const auto& l : config_.listeners) {
+    if (!l.enabled) continue;
+    // A plaintext listener never handshakes; it keeps the default context for completeness.
+    listener_tls_[l.name] = l.security == Security::none ? tls_ : context_for(l.tls, l.name);
+    if (l.security != Security::none && l.tls.certificate != "valid") {
+      const auto profile = certs::parse_profile(l.tls.certificate).value_or(certs::Profile::valid);
+      log_.server("certs", "listener " + l.name + " serves a deliberately broken certificate, " +
+                               std::string(certs::describe(profile)));
+    }
   }
 }
 
@@ -191,7 +243,7 @@ void Server::start() {
   setup_certificates();
   for (const auto& cfg : config_.listeners) {
     if (!cfg.enabled) continue;
-    auto listener = std::make_unique<Listener>(*this, cfg);
+    auto listener = std::make_unique<Listener>(*this, cfg, listener_tls_.at(cfg.name));
     listener->bind();
     listeners_.push_back(std::move(listener));
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -41,7 +42,8 @@ class StartupError : public std::runtime_error {
 // One configured listener: its socket, its engine policies, its open connections.
 class Listener {
  public:
-  Listener(Server& server, config::Listener config);
+  // `tls` is the context its TLS connections use (owned by the server).
+  Listener(Server& server, config::Listener config, TlsContext* tls);
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
@@ -54,6 +56,10 @@ class Listener {
 
   Server& server() { return server_; }
   const config::Listener& config() const { return config_; }
+  TlsContext* tls() const { return tls_; }
+  // True when the listener serves one of the deliberately broken certificate profiles, which a
+  // client is right to refuse.
+  bool broken_certificate() const { return config_.tls.certificate != "valid"; }
   std::uint16_t bound_port() const { return bound_port_; }
   bool bound() const { return bound_; }
 
@@ -62,6 +68,7 @@ class Listener {
 
   Server& server_;
   config::Listener config_;
+  TlsContext* tls_;
   smtp::SmtpPolicy smtp_policy_;
   pop3::Pop3Policy pop3_policy_;
   imap::ImapPolicy imap_policy_;
@@ -101,7 +108,8 @@ class Server {
   UserDirectory& users() { return users_; }
   SessionLog& log() { return log_; }
   SessionRegistry& sessions() { return sessions_; }
-  TlsContext* tls() { return tls_.get(); }
+  // The context of listeners with default TLS settings.
+  TlsContext* tls() { return tls_; }
   const std::filesystem::path& ca_file() const { return ca_file_; }
   const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
   // The HTTP listener (web UI and API), or nullptr when [http] is disabled.
@@ -154,7 +162,11 @@ class Server {
   SessionRegistry sessions_;
   store::MailStore store_;
   UserDirectory users_;
-  std::unique_ptr<TlsContext> tls_;
+  // One context per distinct listener TLS setting (certificate profile, key, versions, ciphers),
+  // keyed by those settings; tls_ is the default one's, listener_tls_ each enabled listener's.
+  std::map<std::string, std::unique_ptr<TlsContext>> tls_contexts_;
+  TlsContext* tls_ = nullptr;
+  std::map<std::string, TlsContext*> listener_tls_;  // by listener name
   std::filesystem::path ca_file_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   // After store_, users_ and sessions_, which the API observes; http_ after api_, so that it is

@@ -18,13 +18,35 @@ std::string take_openssl_errors() {
   }
   return out;
 }
+
+int protocol_version(std::string_view version) {
+  if (version == "1.0") return TLS1_VERSION;
+  if (version == "1.1") return TLS1_1_VERSION;
+  if (version == "1.3") return TLS1_3_VERSION;
+  return TLS1_2_VERSION;
+}
+
+TlsOptions options_with_min(std::string_view min_version) {
+  TlsOptions options;
+  options.min_version = std::string(min_version);
+  return options;
+}
 }  // namespace
 
 TlsContext::TlsContext(const std::filesystem::path& cert_file,
-                       const std::filesystem::path& key_file, std::string_view min_version) {
+                       const std::filesystem::path& key_file, std::string_view min_version)
+    : TlsContext(cert_file, key_file, options_with_min(min_version)) {}
+
+TlsContext::TlsContext(const std::filesystem::path& cert_file,
+                       const std::filesystem::path& key_file, const TlsOptions& options) {
   ctx_ = SSL_CTX_new(TLS_server_method());
   if (!ctx_) throw TlsError("cannot create TLS context: " + take_openssl_errors());
-  SSL_CTX_set_min_proto_version(ctx_, min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  // Level 0 before anything is loaded: at the default level OpenSSL refuses the weak
+  // certificates outright, and offers no cipher that TLS 1.0/1.1 could use.
+  if (options.legacy_security_level || protocol_version(options.min_version) < TLS1_2_VERSION)
+    SSL_CTX_set_security_level(ctx_, 0);
+  SSL_CTX_set_min_proto_version(ctx_, protocol_version(options.min_version));
+  SSL_CTX_set_max_proto_version(ctx_, protocol_version(options.max_version));
   // No renegotiation (STYLE: TLS channel); release idle buffers so an idle TLS connection stays
   // small; write partial records so large responses stream out.
   SSL_CTX_set_options(
@@ -35,6 +57,21 @@ TlsContext::TlsContext(const std::filesystem::path& cert_file,
   // One TLS 1.3 session ticket is enough for a client to resume; OpenSSL's default of two costs
   // a second ticket's encryption on every handshake.
   SSL_CTX_set_num_tickets(ctx_, 1);
+  // SSL_CTX_set_cipher_list fails only when no cipher at all matches; a partly unknown list is
+  // accepted, as by every OpenSSL-based server.
+  if (!options.ciphers.empty() && SSL_CTX_set_cipher_list(ctx_, options.ciphers.c_str()) != 1) {
+    const auto why = take_openssl_errors();
+    SSL_CTX_free(ctx_);
+    throw TlsCipherError("OpenSSL rejects the cipher list \"" + options.ciphers + "\": " + why,
+                         false);
+  }
+  if (!options.ciphersuites.empty() &&
+      SSL_CTX_set_ciphersuites(ctx_, options.ciphersuites.c_str()) != 1) {
+    const auto why = take_openssl_errors();
+    SSL_CTX_free(ctx_);
+    throw TlsCipherError(
+        "OpenSSL rejects the TLS 1.3 cipher suites \"" + options.ciphersuites + "\": " + why, true);
+  }
   const auto cert = cert_file.string();
   const auto key = key_file.string();
   if (SSL_CTX_use_certificate_chain_file(ctx_, cert.c_str()) != 1) {

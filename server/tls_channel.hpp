@@ -21,11 +21,37 @@ class TlsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// One SSL_CTX: certificate chain, key, protocol range. Made once at start-up, shared by every
-// connection of the listeners that use it.
+// A cipher list or suite string that OpenSSL rejects; `tls13` tells which of the two it was.
+class TlsCipherError : public TlsError {
+ public:
+  TlsCipherError(const std::string& what, bool tls13) : TlsError(what), tls13_(tls13) {}
+  bool tls13() const { return tls13_; }
+
+ private:
+  bool tls13_;
+};
+
+// What a context accepts besides its certificate.
+struct TlsOptions {
+  std::string min_version = "1.2";  // "1.0", "1.1", "1.2" or "1.3"
+  std::string max_version = "1.3";  // the same, not below min_version
+  std::string ciphers;              // TLS 1.2 and below (OpenSSL syntax); empty: the default
+  std::string ciphersuites;         // TLS 1.3 (OpenSSL syntax); empty: the default
+  // OpenSSL security level 0, without which OpenSSL 3 neither loads an RSA-1024 or SHA-1
+  // certificate nor negotiates TLS 1.0/1.1. Set as well whenever min_version is below "1.2".
+  bool legacy_security_level = false;
+};
+
+// One SSL_CTX: certificate chain, key, protocol range, ciphers. Made once at start-up, shared by
+// every connection of the listeners that use it.
 class TlsContext {
  public:
-  // Loads a PEM chain and key. min_version is "1.2" or "1.3". Throws TlsError.
+  // Loads a PEM chain and key. Throws TlsError, TlsCipherError for a rejected cipher string.
+  // A version range the OpenSSL build cannot negotiate at all (TLS 1.0 in a build without it) is
+  // not an error here: handshakes then fail, and are logged as such.
+  TlsContext(const std::filesystem::path& cert_file, const std::filesystem::path& key_file,
+             const TlsOptions& options);
+  // The same with the default options and min_version "1.2" or "1.3".
   TlsContext(const std::filesystem::path& cert_file, const std::filesystem::path& key_file,
              std::string_view min_version);
   ~TlsContext();

@@ -249,3 +249,55 @@ TEST_CASE("values in messages are sanitised", "[config]") {
   CHECK(error_of("log_format = \"a\\u0007\\\"b\"") ==
         "t.toml:1:14: log_format: expected one of text, json, got \"a\\x07\\\"b\"");
 }
+
+TEST_CASE("listener TLS keys are checked", "[config]") {
+  const std::string own_cert = "[tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n";
+  check_cases({
+      {"unknown profile", listener("smtp", "tls_certificate = \"broken\"\n"),
+       "t.toml:5:19: listeners.smtp.tls_certificate: expected one of valid, self-signed, "
+       "expired, not-yet-valid, wrong-host, untrusted-ca, incomplete-chain, weak-rsa1024, "
+       "weak-sha1, got \"broken\""},
+      {"profile case", listener("smtp", "tls_certificate = \"Expired\"\n"),
+       "t.toml:5:19: listeners.smtp.tls_certificate: expected one of valid, self-signed, "
+       "expired, not-yet-valid, wrong-host, untrusted-ca, incomplete-chain, weak-rsa1024, "
+       "weak-sha1, got \"Expired\""},
+      {"unknown key kind", listener("smtp", "tls_key = \"rsa-1024\"\n"),
+       "t.toml:5:11: listeners.smtp.tls_key: expected one of ecdsa-p256, rsa-2048, got "
+       "\"rsa-1024\""},
+      {"profile with own certificate",
+       own_cert + listener("smtp", "tls_certificate = \"expired\"\n"),
+       "t.toml:8:19: listeners.smtp.tls_certificate: only generated certificates have profiles, "
+       "and [tls] cert_file is set: remove cert_file to serve \"expired\""},
+      {"key kind with own certificate", own_cert + listener("smtp", "tls_key = \"rsa-2048\"\n"),
+       "t.toml:8:11: listeners.smtp.tls_key: only generated certificates have a choice of key, "
+       "and [tls] cert_file is set: the key is key_file's"},
+      {"min version", listener("smtp", "tls_min_version = \"1.4\"\n"),
+       "t.toml:5:19: listeners.smtp.tls_min_version: expected one of 1.0, 1.1, 1.2, 1.3, got "
+       "\"1.4\""},
+      {"min version float", listener("smtp", "tls_min_version = 1.2\n"),
+       "t.toml:5:19: listeners.smtp.tls_min_version: expected one of 1.0, 1.1, 1.2, 1.3, got "
+       "1.2"},
+      {"max version", listener("smtp", "tls_max_version = \"TLSv1.3\"\n"),
+       "t.toml:5:19: listeners.smtp.tls_max_version: expected one of 1.0, 1.1, 1.2, 1.3, got "
+       "\"TLSv1.3\""},
+      {"min above max", listener("smtp", "tls_min_version = \"1.3\"\ntls_max_version = \"1.2\"\n"),
+       "t.toml:5:19: listeners.smtp.tls_min_version: \"1.3\" is above tls_max_version \"1.2\""},
+      {"max below the global min",
+       "[tls]\nmin_version = \"1.3\"\n" + listener("smtp", "tls_max_version = \"1.2\"\n"),
+       "t.toml:7:19: listeners.smtp.tls_max_version: \"1.2\" is below the minimum \"1.3\" (from "
+       "[tls] min_version)"},
+      {"ciphers type", listener("smtp", "tls_ciphers = [\"AES128\"]\n"),
+       "t.toml:5:15: listeners.smtp.tls_ciphers: expected a string, got an array"},
+      {"ciphers empty", listener("smtp", "tls_ciphers = \"\"\n"),
+       "t.toml:5:15: listeners.smtp.tls_ciphers: must not be empty"},
+      {"ciphersuites empty", listener("smtp", "tls_ciphersuites = \"\"\n"),
+       "t.toml:5:20: listeners.smtp.tls_ciphersuites: must not be empty"},
+      {"tls key on a plaintext listener",
+       "[listeners.smtp]\nprotocol = \"smtp\"\nport = 0\nsecurity = \"none\"\n"
+       "tls_certificate = \"expired\"\n",
+       "t.toml:5:19: listeners.smtp.tls_certificate: has no effect: this listener's security is "
+       "\"none\""},
+      {"typo", listener("smtp", "tls_cipher = \"AES128\"\n"),
+       "t.toml:5:1: listeners.smtp.tls_cipher: unknown key (did you mean tls_ciphers?)"},
+  });
+}

@@ -300,3 +300,65 @@ TEST_CASE("load_file names the file in messages and reports unreadable files", "
   CHECK_THROWS_WITH(load_file(dir), dir.string() + ": cannot read: Is a directory");
   fs::remove_all(dir);
 }
+
+TEST_CASE("listener TLS keys: defaults, [tls] min_version, and every value", "[config]") {
+  const Config config = load_string(R"(
+[tls]
+min_version = "1.3"
+[listeners.plain]
+protocol = "smtp"
+port = 0
+security = "starttls"
+[listeners.broken]
+protocol = "imap"
+port = 0
+security = "implicit"
+tls_certificate = "weak-sha1"
+tls_key = "rsa-2048"
+tls_min_version = "1.0"
+tls_max_version = "1.2"
+tls_ciphers = "ECDHE-RSA-AES128-GCM-SHA256"
+tls_ciphersuites = "TLS_AES_128_GCM_SHA256"
+)",
+                                    "t.toml");
+  REQUIRE(config.listeners.size() == 2);
+  const ListenerTls& plain = config.listeners[0].tls;
+  CHECK(plain.certificate == "valid");
+  CHECK(plain.key == "ecdsa-p256");
+  CHECK(plain.min_version == "1.3");
+  CHECK(plain.max_version == "1.3");
+  CHECK(plain.ciphers.empty());
+  CHECK(plain.ciphersuites.empty());
+  const ListenerTls& broken = config.listeners[1].tls;
+  CHECK(broken.certificate == "weak-sha1");
+  CHECK(broken.key == "rsa-2048");
+  CHECK(broken.min_version == "1.0");
+  CHECK(broken.max_version == "1.2");
+  CHECK(broken.ciphers == "ECDHE-RSA-AES128-GCM-SHA256");
+  CHECK(broken.ciphersuites == "TLS_AES_128_GCM_SHA256");
+
+  for (const char* profile : {"valid", "self-signed", "expired", "not-yet-valid", "wrong-host",
+                              "untrusted-ca", "incomplete-chain", "weak-rsa1024", "weak-sha1"}) {
+    const Config one = load_string(
+        std::string("[listeners.x]\nprotocol = \"smtp\"\nport = 0\nsecurity = \"implicit\"\n"
+                    "tls_certificate = \"") +
+            profile + "\"\n",
+        "t.toml");
+    CHECK(one.listeners.at(0).tls.certificate == profile);
+  }
+  // With a certificate of one's own, the defaults may still be written out.
+  const Config own = load_string(R"(
+[tls]
+cert_file = "c.pem"
+key_file = "k.pem"
+[listeners.x]
+protocol = "smtp"
+port = 0
+security = "implicit"
+tls_certificate = "valid"
+tls_key = "ecdsa-p256"
+tls_max_version = "1.2"
+)",
+                                 "t.toml");
+  CHECK(own.listeners.at(0).tls.max_version == "1.2");
+}
