@@ -118,9 +118,23 @@ void ImapSession::cmd_fetch(const Request& req, Output& out) {
           set_seen = true;
           break;
         case Kind::body_section: {
-          const auto bytes = section_bytes(*structure(entry->message), a.section);
+          // BODY[], BODY[HEADER] and BODY[TEXT] of the message itself are slices of the stored
+          // bytes: no MIME parse (and no copy) for what clients fetch most.
+          std::optional<std::string> bytes;
+          std::string_view content;
+          bool found = true;
+          if (a.section.path.empty() && a.section.text == Section::Text::none) {
+            content = raw;
+          } else if (a.section.path.empty() && a.section.text == Section::Text::header) {
+            content = split_entity(raw).first;
+          } else if (a.section.path.empty() && a.section.text == Section::Text::text) {
+            content = split_entity(raw).second;
+          } else {
+            bytes = section_bytes(*structure(entry->message), a.section);
+            found = bytes.has_value();
+            if (bytes) content = *bytes;
+          }
           std::string name = "BODY[" + a.section.spelling() + "]";
-          std::string_view content = bytes ? std::string_view(*bytes) : std::string_view{};
           if (a.partial) {
             // RFC 3501 6.4.5: the response names only the origin octet.
             name += "<" + std::to_string(a.partial->first) + ">";
@@ -129,7 +143,7 @@ void ImapSession::cmd_fetch(const Request& req, Output& out) {
                           : content.substr(a.partial->first, a.partial->second);
           }
           item(name + " ");
-          if (bytes) {
+          if (found) {
             append_literal(line, content);
           } else {
             line += "NIL";
