@@ -823,9 +823,10 @@ class Run:
 
     def as_dict(self) -> dict:
         d = asdict(self)
-        d.update(sessions_per_s=round(self.sessions_per_s, 1),
-                 server_us_per_session=round(self.us_per_session, 1),
-                 client_us_per_session=round(self.client_us_per_session, 1),
+        per_session = self.kind == "sessions"  # a FETCH run has a handful of long sessions
+        d.update(sessions_per_s=round(self.sessions_per_s, 1) if per_session else None,
+                 server_us_per_session=round(self.us_per_session, 1) if per_session else None,
+                 client_us_per_session=round(self.client_us_per_session, 1) if per_session else None,
                  mb_per_s=round(self.mb_per_s, 2), msgs_per_s=round(self.msgs_per_s, 1),
                  server_ms_per_mb=round(self.ms_per_mb, 3),
                  server_cpu_pct=round(100 * self.util(self.server_cpu_s), 1),
