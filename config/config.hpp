@@ -16,6 +16,8 @@ namespace sevenport::config {
 
 enum class Protocol : std::uint8_t { smtp, imap, pop3 };
 std::string_view to_string(Protocol protocol);
+// "SMTP", "IMAP", "POP3": how people write the protocol, for the banner and the log.
+std::string_view display_name(Protocol protocol);
 
 // SMTP listener roles: an MX (port 25: takes mail for local domains from anyone, relays for
 // nobody unauthenticated) or a submission service (587/465: AUTH required before MAIL).

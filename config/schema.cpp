@@ -15,6 +15,18 @@ std::string_view to_string(Protocol protocol) {
   return "smtp";
 }
 
+std::string_view display_name(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::smtp:
+      return "SMTP";
+    case Protocol::imap:
+      return "IMAP";
+    case Protocol::pop3:
+      return "POP3";
+  }
+  return "SMTP";
+}
+
 std::string_view to_string(SmtpRole role) {
   switch (role) {
     case SmtpRole::mx:

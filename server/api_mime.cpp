@@ -3,8 +3,6 @@
 // header list is read from the raw bytes so that it keeps the message's own order and spelling.
 #include <gmime/gmime.h>
 
-#include <mutex>
-
 #include "protocols/common/text.hpp"
 #include "protocols/imap/gmime_support.hpp"
 #include "protocols/imap/imap_mime.hpp"

@@ -32,11 +32,6 @@ std::string first_line(std::string_view bytes) {
   return sanitize(bytes.substr(0, end), 60);
 }
 
-std::string protocol_upper(config::Protocol p) {
-  return ascii_lower(config::to_string(p)) == "smtp" ? "SMTP"
-         : p == config::Protocol::imap               ? "IMAP"
-                                                     : "POP3";
-}
 }  // namespace
 
 void Connection::accept(Listener& listener, uv_stream_t* server_handle) {
@@ -145,8 +140,8 @@ SessionContext Connection::context() const {
 void Connection::begin() {
   const auto& cfg = listener_.config();
   log("connect", "port " + std::to_string(listener_.bound_port()) + ", " +
-                     std::string(to_string(cfg.security)) + " (" + protocol_upper(cfg.protocol) +
-                     ")");
+                     std::string(to_string(cfg.security)) + " (" +
+                     std::string(config::display_name(cfg.protocol)) + ")");
   engine_ = listener_.make_engine();
   engine_->set_transcript(this);
   if (cfg.security == Security::implicit) {
@@ -207,7 +202,7 @@ void Connection::on_bytes(std::string_view bytes) {
 bool Connection::sniff(std::string_view first) {
   const auto& cfg = listener_.config();
   const bool tls_hello = looks_like_tls(first);
-  const auto proto = protocol_upper(cfg.protocol);
+  const auto proto = std::string(config::display_name(cfg.protocol));
   const auto port = std::to_string(listener_.bound_port());
   if (cfg.security != Security::implicit && tls_hello) {
     std::string fix = "set the client's connection security to " +

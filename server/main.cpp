@@ -64,8 +64,7 @@ void print_banner(const sevenport::server::Server& server) {
   std::printf("  %-12s %-10s %6s  %-5s %s\n", "listener", "address", "port", "proto", "security");
   for (const auto& l : server.listeners()) {
     const auto& c = l->config();
-    std::string proto(config::to_string(c.protocol));
-    for (auto& ch : proto) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::string proto(config::display_name(c.protocol));
     std::printf("  %-12s %-10s %6u  %-5s %s\n", c.name.c_str(), c.address.c_str(),
                 static_cast<unsigned>(l->bound_port()), proto.c_str(), describe(c).c_str());
   }

@@ -267,7 +267,6 @@ void Server::start() {
   check_.data = this;
   uv_check_start(&check_, on_check);
   store_.observe([this](const store::StoreEvent&) { store_changed_ = true; });
-  started_ = true;
   start_http();
   write_ready_file();
 }
@@ -396,7 +395,6 @@ void Server::shutdown(std::string_view why) {
     tasks_open_ = false;
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&tasks_async_), nullptr);
-  started_ = false;
   if (connections_) {
     uv_timer_init(&loop_, &shutdown_timer_);
     shutdown_timer_.data = this;

@@ -180,7 +180,6 @@ class Server {
   std::size_t connection_count_ = 0;
   std::uint64_t next_session_id_ = 1;
   bool shutting_down_ = false;
-  bool started_ = false;
 };
 
 }  // namespace sevenport::server

@@ -3,7 +3,6 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
-#include <mutex>
 #include <tuple>
 
 #include "protocols/common/text.hpp"
