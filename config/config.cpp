@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 
+#include "config/loader_parts.hpp"
 #include "config/toml_reader.hpp"
 #include "protocols/common/text.hpp"
 
@@ -32,6 +33,8 @@ std::vector<std::string_view> listener_keys() {
                                         "address",  "role", "auth",     "auth_requires_tls"};
   keys.insert(keys.end(), limit_keys.begin(), limit_keys.end());
   keys.insert(keys.end(), tls_keys.begin(), tls_keys.end());
+  const auto& behaviour = detail::behaviour_keys();
+  keys.insert(keys.end(), behaviour.begin(), behaviour.end());
   return keys;
 }
 
@@ -258,6 +261,8 @@ Listener read_listener(std::string_view source, const std::string& name, const t
   apply(global_limits, listener.limits);
   apply(read_limits(reader), listener.limits);
   listener.tls = read_listener_tls(reader, listener.security, global_tls);
+  listener.behaviour =
+      detail::read_listener_behaviour(reader, listener.protocol, listener.security);
   return listener;
 }
 
@@ -266,20 +271,18 @@ struct Binding {
   std::string address;
   std::uint16_t port = 0;
   bool enabled = true;
-  std::string key;                          // "listeners.NAME" or "http"
-  std::optional<toml::source_position> at;  // the port value; none for a default port
+  std::string key;                        // "listeners.NAME" or "http"
+  std::optional<toml::source_region> at;  // the port value; none for a default port
 };
 
 // Two enabled listeners (the HTTP one included) cannot bind the same address and port, nor the same
 // port on an address and on the wildcard of its family (Linux refuses the second bind without
-// SO_REUSEPORT). The one written later in the file is reported.
+// SO_REUSEPORT). The one written later in the file (in the overlay, if there is one) is reported.
 void check_bindings(std::string_view source, std::vector<Binding> bindings) {
-  const auto position = [](const Binding& b) {
-    return b.at ? std::pair(b.at->line, b.at->column)
-                : std::pair<toml::source_index, toml::source_index>(0, 0);
-  };
-  std::stable_sort(bindings.begin(), bindings.end(),
-                   [&](const Binding& x, const Binding& y) { return position(x) < position(y); });
+  std::stable_sort(bindings.begin(), bindings.end(), [&](const Binding& x, const Binding& y) {
+    if (!x.at || !y.at) return !x.at && y.at;
+    return detail::comes_before(source, *x.at, *y.at);
+  });
   for (std::size_t later = 0; later < bindings.size(); ++later) {
     const Binding& b = bindings[later];
     if (!b.enabled || b.port == 0) continue;
@@ -290,8 +293,13 @@ void check_bindings(std::string_view source, std::vector<Binding> bindings) {
       const auto a_ip = IpAddress::parse(a.address);
       if (!a_ip || !b_ip || a_ip->family != b_ip->family) continue;
       const std::string port = std::to_string(b.port);
-      const std::string where =
-          a.at ? "(line " + std::to_string(a.at->line) + ")" : "(its default port)";
+      std::string where = "(its default port)";
+      if (a.at) {
+        where = "(line " + std::to_string(a.at->begin.line);
+        const auto a_file = detail::origin(source, *a.at);
+        if (a_file != detail::origin(source, *b.at)) where += " of " + std::string(a_file);
+        where += ")";
+      }
       std::string what;
       if (*a_ip == *b_ip) {
         what = "port " + port + " on " + b.address + " is already used by " + a.key + " " + where;
@@ -316,13 +324,30 @@ void read_users(const TableReader& root, Config& config) {
     const auto* table = node.as_table();
     if (table == nullptr) {
       throw ConfigError(
-          detail::format_error(root.source(), node.source().begin, path,
+          detail::format_error(root.source(), node.source(), path,
                                "expected a table ([[users]]), got " + detail::describe(node)));
     }
-    const TableReader user(root.source(), *table, path, {"address", "password"});
+    const TableReader user(root.source(), *table, path,
+                           {"address", "password", "app_password", "imap_enabled", "pop3_enabled",
+                            "locked", "password_expired", "mailbox_full"});
     UserEntry entry;
     entry.address = user.required(user.string("address"), "address");
     entry.password = user.required(user.string("password"), "password");
+    if (auto app_password = user.string("app_password")) {
+      // The behaviour is "the main password is refused, the app password works": one password
+      // cannot be both.
+      if (*app_password == entry.password)
+        user.fail_at("app_password", "must differ from password");
+      entry.app_password = *std::move(app_password);
+    }
+    entry.imap_enabled = user.boolean("imap_enabled").value_or(true);
+    entry.pop3_enabled = user.boolean("pop3_enabled").value_or(true);
+    entry.locked = user.boolean("locked").value_or(false);
+    entry.password_expired = user.boolean("password_expired").value_or(false);
+    entry.mailbox_full =
+        user.one_of<MailboxFull>("mailbox_full", {{"temporary", MailboxFull::temporary},
+                                                  {"permanent", MailboxFull::permanent}})
+            .value_or(MailboxFull::no);
     if (!is_plain_address(entry.address)) {
       user.fail_at("address", "expected an address like \"alice@example.test\", got " +
                                   detail::describe(*user.find("address")));
@@ -387,7 +412,7 @@ void read_http(const TableReader& root, Config& config, std::vector<Binding>& bi
     }
     if (auto port = http.integer("port", 0, 65535)) {
       config.http.port = static_cast<std::uint16_t>(*port);
-      binding.at = http.find("port")->source().begin;
+      binding.at = http.find("port")->source();
     }
     if (auto token = http.string("token")) {
       if (!is_token(*token)) {
@@ -403,7 +428,7 @@ void read_http(const TableReader& root, Config& config, std::vector<Binding>& bi
     binding.port = config.http.port;
     binding.enabled = config.http.enabled;
     // A conflict found at the default port is reported at the table, which is where to fix it.
-    if (!binding.at) binding.at = table->source().begin;
+    if (!binding.at) binding.at = table->source();
   }
   bindings.push_back(std::move(binding));
 }
@@ -412,39 +437,48 @@ void read_listeners(const TableReader& root, const LimitOverrides& global_limits
                     std::vector<Binding>& bindings) {
   const toml::table* table = root.subtable("listeners");
   if (table == nullptr) return;
-  for (const Entry& entry : detail::in_file_order(*table)) {
+  for (const Entry& entry : detail::in_file_order(root.source(), *table)) {
     const std::string name(entry.key->str());
     const std::string key = detail::join_key("listeners", name);
     if (!is_listener_name(name)) {
       throw ConfigError(
-          detail::format_error(root.source(), entry.key->source().begin, key,
+          detail::format_error(root.source(), entry.key->source(), key,
                                "listener names may contain only letters, digits, '-' and '_'"));
     }
     const auto* listener = entry.value->as_table();
     if (listener == nullptr) {
       throw ConfigError(
-          detail::format_error(root.source(), entry.value->source().begin, key,
+          detail::format_error(root.source(), entry.value->source(), key,
                                "expected a table, got " + detail::describe(*entry.value)));
     }
     config.listeners.push_back(
         read_listener(root.source(), name, *listener, global_limits, config.tls));
     const Listener& l = config.listeners.back();
-    bindings.push_back({l.address, l.port, l.enabled, key, listener->get("port")->source().begin});
+    bindings.push_back({l.address, l.port, l.enabled, key, listener->get("port")->source()});
   }
 }
 
-}  // namespace
-
-Config load_string(std::string_view toml, std::string source) {
-  toml::table root_table;
+toml::table parse(std::string_view toml, const std::string& source) {
   try {
-    root_table = toml::parse(toml, std::string_view(source));
+    return toml::parse(toml, std::string_view(source));
   } catch (const toml::parse_error& e) {
-    throw ConfigError(detail::format_error(source, e.source().begin, {}, e.description()));
+    throw ConfigError(detail::format_error(source, e.source(), {}, e.description()));
   }
+}
+
+// Validates a parsed config (perhaps a base with an overlay merged in). `base_source` names the
+// base document: nodes toml++ recorded no path for are reported under it.
+Config validate(const toml::table& root_table, const std::string& base_source) {
   Config config;
-  config.source = std::move(source);
-  const TableReader root(config.source, root_table, {},
+  config.source = base_source;
+  // A scenario's description is not config: left in a config file it would be ignored.
+  if (const toml::node* scenario = root_table.get("scenario")) {
+    throw ConfigError(detail::format_error(
+        base_source, scenario->source(), "scenario",
+        "[scenario] belongs in scenario files (scenarios/NAME.toml, loaded with --scenario "
+        "NAME), not in a config file"));
+  }
+  const TableReader root(base_source, root_table, {},
                          {"hostname", "local_domains", "state_dir", "max_connections", "log_format",
                           "tls", "http", "limits", "users", "listeners"});
 
@@ -462,7 +496,7 @@ Config load_string(std::string_view toml, std::string source) {
       if (text == nullptr || !is_host_name(text->get()) ||
           text->get().find('@') != std::string::npos) {
         throw ConfigError(detail::format_error(
-            config.source, node.source().begin, "local_domains[" + std::to_string(i) + "]",
+            base_source, node.source(), "local_domains[" + std::to_string(i) + "]",
             "expected a domain such as \"example.test\", got " + detail::describe(node)));
       }
       config.local_domains.push_back(ascii_lower(text->get()));
@@ -478,12 +512,47 @@ Config load_string(std::string_view toml, std::string source) {
 
   LimitOverrides global_limits;
   if (const toml::table* limits = root.subtable("limits"))
-    global_limits = read_limits(TableReader(config.source, *limits, "limits", limit_keys));
+    global_limits = read_limits(TableReader(base_source, *limits, "limits", limit_keys));
   read_users(root, config);
   std::vector<Binding> bindings;
   read_http(root, config, bindings);
   read_listeners(root, global_limits, config, bindings);
-  check_bindings(config.source, std::move(bindings));
+  check_bindings(base_source, std::move(bindings));
+  return config;
+}
+
+}  // namespace
+
+Config load_string(std::string_view toml, std::string source) {
+  return validate(parse(toml, source), source);
+}
+
+Config load_with_overlay(std::string_view base, std::string base_source, std::string_view overlay,
+                         std::string overlay_source, ScenarioInfo* scenario) {
+  toml::table merged = parse(base, base_source);
+  toml::table on_top = parse(overlay, overlay_source);
+  if (const toml::node* node = on_top.get("scenario")) {
+    const auto* table = node->as_table();
+    if (table == nullptr) {
+      throw ConfigError(detail::format_error(overlay_source, node->source(), "scenario",
+                                             "expected a table, got " + detail::describe(*node)));
+    }
+    ScenarioInfo info;
+    detail::read_scenario(overlay_source, *table, info);
+    if (scenario != nullptr) {
+      info.name = std::move(scenario->name);
+      *scenario = std::move(info);
+    }
+    on_top.erase("scenario");
+  } else if (scenario != nullptr) {
+    // Whoever asks for the description is loading a scenario, and a scenario says what it shows.
+    throw ConfigError(detail::format_error(
+        overlay_source, on_top.source(), "scenario",
+        "missing required table: a scenario file describes itself in [scenario] (summary = ...)"));
+  }
+  detail::merge_overlay(merged, on_top);
+  Config config = validate(merged, base_source);
+  config.source = base_source + " + " + overlay_source;
   return config;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocols/common/engine.hpp"
+#include "protocols/common/users.hpp"
 
 namespace sevenport::config {
 
@@ -53,6 +54,31 @@ struct ListenerTls {
   std::string ciphersuites;           // TLS 1.3, OpenSSL syntax; empty: OpenSSL's default
 };
 
+// What a listener does before the protocol starts (key greeting).
+enum class Greeting : std::uint8_t {
+  normal,       // the protocol's greeting (after the handshake on implicit-TLS listeners)
+  silent,       // accept and never say anything: a client times out waiting for the greeting
+  close,        // accept and close at once: the client sees the connection closed or reset
+  unavailable,  // SMTP 421 4.3.2, IMAP * BYE [UNAVAILABLE], POP3 -ERR [SYS/TEMP], then close
+};
+std::string_view to_string(Greeting greeting);
+
+// A listener's deliberate behaviours (docs/BEHAVIOURS.md): faults and provider-style answers that
+// exist so that clients can be seen handling them. All off by default.
+struct ListenerBehaviour {
+  StartTlsFault starttls_fault = StartTlsFault::none;  // security = "starttls" only
+  Greeting greeting = Greeting::normal;
+  std::uint32_t greeting_delay_ms = 0;    // wait this long before greeting (0 to 600000)
+  std::uint32_t command_delay_ms = 0;     // wait this long before each reply (0 to 600000)
+  std::uint32_t drop_after_commands = 0;  // close without a reply to command N+1; 0: never
+  bool hint = false;  // security = "implicit" only: answer a plaintext client in plaintext
+  // SMTP only.
+  bool reject_unknown_users = false;      // RCPT for a local domain without such a user: 550 5.1.1
+  std::uint32_t greylist_seconds = 0;     // 0: off; else 451 4.7.1 until this long after first try
+  std::uint32_t rate_limit_messages = 0;  // 0: off; else messages per client IP per window
+  std::uint32_t rate_limit_window_seconds = 60;
+};
+
 struct Listener {
   std::string name;  // the key under [listeners], e.g. "submission"
   bool enabled = true;
@@ -65,6 +91,7 @@ struct Listener {
   bool auth_requires_tls = true;       // AUTH/LOGIN/USER only once TLS is up (LOGINDISABLED before)
   Limits limits;
   ListenerTls tls;  // unused when security is "none"
+  ListenerBehaviour behaviour;
 };
 
 struct TlsSettings {
@@ -84,10 +111,9 @@ struct HttpSettings {
   std::size_t max_request_size = 1024 * 1024;  // request body octets; larger gets 413
 };
 
-struct UserEntry {
-  std::string address;
-  std::string password;
-};
+// A [[users]] entry: an account with its behaviours (app password, protocols switched off,
+// locked, password expired, mailbox full).
+using UserEntry = User;
 
 struct Config {
   std::string source = "<built-in default>";  // file the config came from, for messages
@@ -102,6 +128,17 @@ struct Config {
   std::vector<Listener> listeners;  // in the order the file lists them
 };
 
+// What a scenario file (scenarios/NAME.toml) says of itself in its [scenario] table. A scenario is
+// an overlay: a few keys applied over the base config (the built-in default, or --config).
+struct ScenarioInfo {
+  std::string name;     // the file's stem, e.g. "greylisting" (set by whoever loads it)
+  std::string summary;  // one line: the symptom users meet, e.g. "Connection timed out on port 25"
+  std::string explanation;  // a paragraph: what the server does and what a client should do
+  std::vector<std::string> try_commands;  // commands that show it against default ports
+  std::string curl_error;                 // what curl prints for it, exactly (default ports)
+  std::string python_error;               // what Python's standard library raises for it, exactly
+};
+
 // A configuration error, already formatted as "file:line:column: key: what is wrong".
 class ConfigError : public std::runtime_error {
  public:
@@ -113,6 +150,12 @@ std::string_view default_config_toml();
 
 // Parses and validates TOML text; `source` names it in error messages. Throws ConfigError.
 Config load_string(std::string_view toml, std::string source);
+// Parses `base`, applies `overlay` over it and validates the result. Tables merge key by key; any
+// other value, arrays (such as [[users]]) included, replaces the base's. The overlay's [scenario]
+// table is read into *scenario (when not null) and is not part of the config. Errors name the
+// file the offending key came from. Throws ConfigError.
+Config load_with_overlay(std::string_view base, std::string base_source, std::string_view overlay,
+                         std::string overlay_source, ScenarioInfo* scenario);
 // Reads and loads a file. Throws ConfigError (also for a file that cannot be read).
 Config load_file(const std::filesystem::path& path);
 // load_string(default_config_toml(), "<built-in default>").

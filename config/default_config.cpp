@@ -90,6 +90,19 @@ port = 8025
 # other user shares it, the part before the '@'; each has a mailbox that receives mail for its
 # address. Passwords are plain text: this is a test server, use made-up ones. Addresses must be
 # unique, ignoring case.
+#
+# Besides address and password (both required), a user can behave like an account at a real
+# provider (docs/BEHAVIOURS.md). A login is refused for these reasons only when the password was
+# right, so a guesser learns nothing. All are off by default.
+#   app_password       Another password, which then is the only one that logs in: the main
+#                      password gets "application-specific password required". Must differ
+#                      from password.
+#   imap_enabled       false: IMAP logins refused ("IMAP access is disabled"). Default true.
+#   pop3_enabled       false: POP3 logins refused ("POP3 access is disabled"). Default true.
+#   locked             true: every login refused, the account is locked. Default false.
+#   password_expired   true: every login refused, the password must be changed. Default false.
+#   mailbox_full       Mail for this user is refused at RCPT: "temporary" (452 4.2.2, the
+#                      sender retries) or "permanent" (552 5.2.2, the sender bounces).
 
 [[users]]
 address = "alice@example.test"
@@ -133,6 +146,32 @@ password = "bob-password"
 #   tls_ciphers        TLS 1.2 and older cipher list, OpenSSL syntax. Default: OpenSSL's.
 #   tls_ciphersuites   TLS 1.3 cipher suites, OpenSSL syntax. Default: OpenSSL's.
 #   and any key of [limits], for this listener alone.
+#
+# Deliberate behaviours, so that a client can be seen handling them (docs/BEHAVIOURS.md; the
+# scenarios/ files switch them on for you). All off by default:
+#   starttls_fault     security = "starttls" only. "none" (default); "not-advertised" (not
+#                      offered, the command refused as unknown); "refused" (offered, then a
+#                      temporary error); "abort-handshake" (the TLS handshake fails with an
+#                      alert); "inject-response" (a forged plaintext reply follows the OK, which
+#                      a correct client discards).
+#   greeting           "normal" (default); "silent" (never greets: the client times out);
+#                      "close" (closes at once); "unavailable" (a "service not available"
+#                      greeting, then closes).
+#   greeting_delay_ms  Wait before the greeting, 0 to 600000 ms. Default 0.
+#   command_delay_ms   Wait before each reply, 0 to 600000 ms. Default 0.
+#   drop_after_commands  Answer this many commands, then close without a word at the next
+#                      one (0 to 1000000). Default 0: never.
+#   hint               security = "implicit" only. true: a client that speaks plaintext (or
+#                      waits for a plaintext greeting) gets one plaintext error saying the port
+#                      expects TLS, instead of a bare close. Default false.
+#   reject_unknown_users  SMTP only. true: mail for a local domain is refused (550 5.1.1) for
+#                      addresses that are not users. Default false: taken for any address.
+#   greylist_seconds   SMTP only. Refuse (451 4.7.1) each new client IP and recipient pair
+#                      until this many seconds after its first try (0 to 86400). Default 0: off.
+#   rate_limit_messages  SMTP only. More messages than this from one client IP within
+#                      rate_limit_window_seconds are refused (421 4.7.0), 0 to 1000000.
+#                      Default 0: off.
+#   rate_limit_window_seconds  SMTP only. 1 to 86400. Default 60.
 
 # SMTP, port 25: mail from other servers (and anyone) to local_domains.
 [listeners.smtp]

@@ -49,6 +49,20 @@ std::string_view to_string(AuthMode mode) {
   return "optional";
 }
 
+std::string_view to_string(Greeting greeting) {
+  switch (greeting) {
+    case Greeting::normal:
+      return "normal";
+    case Greeting::silent:
+      return "silent";
+    case Greeting::close:
+      return "close";
+    case Greeting::unavailable:
+      return "unavailable";
+  }
+  return "normal";
+}
+
 Limits defaults_for(Protocol protocol) {
   Limits limits;  // the struct's initialisers are the SMTP values and the shared ones
   switch (protocol) {

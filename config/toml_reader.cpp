@@ -69,18 +69,28 @@ std::string_view suggestion(std::string_view key, const std::vector<std::string_
   return best;
 }
 
-bool before(const toml::source_position& a, const toml::source_position& b) {
-  return a.line != b.line ? a.line < b.line : a.column < b.column;
-}
-
 }  // namespace
 
-std::string format_error(std::string_view source, const toml::source_position& where,
+std::string_view origin(std::string_view fallback, const toml::source_region& where) {
+  return where.path && !where.path->empty() ? std::string_view(*where.path) : fallback;
+}
+
+std::string format_error(std::string_view fallback, const toml::source_region& where,
                          std::string_view key, std::string_view what) {
-  std::string message(source);
-  message += ':' + std::to_string(where.line) + ':' + std::to_string(where.column) + ": ";
+  std::string message(origin(fallback, where));
+  message +=
+      ':' + std::to_string(where.begin.line) + ':' + std::to_string(where.begin.column) + ": ";
   if (!key.empty()) message.append(key).append(": ");
   return message.append(what);
+}
+
+bool comes_before(std::string_view first, const toml::source_region& a,
+                  const toml::source_region& b) {
+  const bool a_later = origin(first, a) != first;
+  const bool b_later = origin(first, b) != first;
+  if (a_later != b_later) return b_later;
+  if (a.begin.line != b.begin.line) return a.begin.line < b.begin.line;
+  return a.begin.column < b.begin.column;
 }
 
 std::string join_key(std::string_view parent, std::string_view key) {
@@ -100,13 +110,13 @@ std::string describe(const toml::node& node) {
   return out.str();
 }
 
-std::vector<Entry> in_file_order(const toml::table& table) {
+std::vector<Entry> in_file_order(std::string_view first, const toml::table& table) {
   std::vector<Entry> entries;
   for (const auto& [key, value] : table) entries.push_back({&key, &value});
   // By the value's position: for [a.b] headers that is the header line, which is the order a
   // reader of the file sees. Column breaks ties within one inline table.
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return before(a.value->source().begin, b.value->source().begin);
+  std::stable_sort(entries.begin(), entries.end(), [first](const Entry& a, const Entry& b) {
+    return comes_before(first, a.value->source(), b.value->source());
   });
   return entries;
 }
@@ -117,23 +127,24 @@ TableReader::TableReader(std::string_view source, const toml::table& table, std:
   const toml::key* unknown = nullptr;
   for (const auto& [key, value] : table_) {
     if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
-    if (unknown == nullptr || before(key.source().begin, unknown->source().begin)) unknown = &key;
+    if (unknown == nullptr || comes_before(source_, key.source(), unknown->source()))
+      unknown = &key;
   }
   if (unknown == nullptr) return;
   std::string what = "unknown key";
   if (const auto hint = suggestion(unknown->str(), allowed); !hint.empty())
     what += " (did you mean " + std::string(hint) + "?)";
-  throw ConfigError(format_error(source_, unknown->source().begin, key_path(unknown->str()), what));
+  throw ConfigError(format_error(source_, unknown->source(), key_path(unknown->str()), what));
 }
 
 void TableReader::fail_at(std::string_view key, std::string_view what) const {
   const toml::node* node = find(key);
-  const auto& where = node != nullptr ? node->source().begin : table_.source().begin;
+  const auto& where = node != nullptr ? node->source() : table_.source();
   throw ConfigError(format_error(source_, where, key_path(key), what));
 }
 
 void TableReader::fail_table(std::string_view key, std::string_view what) const {
-  throw ConfigError(format_error(source_, table_.source().begin, key_path(key), what));
+  throw ConfigError(format_error(source_, table_.source(), key_path(key), what));
 }
 
 std::optional<std::string> TableReader::string(std::string_view key) const {

@@ -1,6 +1,8 @@
-// Typed, position-aware reading of one toml++ table, for config.cpp only: each accessor checks
-// the value's type and range and throws ConfigError "source:line:column: dotted.key: problem"
-// pointing at the offending value, so that the schema code reads as a list of keys.
+// Typed, position-aware reading of one toml++ table, for config/ only: each accessor checks the
+// value's type and range and throws ConfigError "source:line:column: dotted.key: problem"
+// pointing at the offending value, so that the schema code reads as a list of keys. A table may
+// hold nodes from two documents (a base config and a scenario overlaid on it): each message names
+// the document its node came from.
 #pragma once
 
 #include <toml++/toml.h>
@@ -16,9 +18,19 @@
 
 namespace sevenport::config::detail {
 
-// "source:line:column: key: what" (or "source:line:column: what" when key is empty).
-std::string format_error(std::string_view source, const toml::source_position& where,
+// The name of the document a node came from: the path toml++ recorded when parsing it, or
+// `fallback` for a node without one.
+std::string_view origin(std::string_view fallback, const toml::source_region& where);
+
+// "source:line:column: key: what" (or "source:line:column: what" when key is empty), where
+// source is origin(fallback, where).
+std::string format_error(std::string_view fallback, const toml::source_region& where,
                          std::string_view key, std::string_view what);
+
+// Document order across two documents: nodes of `first` (the base config) before nodes of any
+// other (the overlay), then by line and column.
+bool comes_before(std::string_view first, const toml::source_region& a,
+                  const toml::source_region& b);
 
 // `parent.key`, with the key quoted as TOML would if it is not a bare key.
 std::string join_key(std::string_view parent, std::string_view key);
@@ -31,8 +43,9 @@ struct Entry {
   const toml::key* key;
   const toml::node* value;
 };
-// A table's entries in the order the file lists them (toml++ keeps them sorted by key).
-std::vector<Entry> in_file_order(const toml::table& table);
+// A table's entries in the order the file lists them (toml++ keeps them sorted by key); with an
+// overlay, the base document's entries first (see comes_before).
+std::vector<Entry> in_file_order(std::string_view first, const toml::table& table);
 
 template <typename E>
 struct Choice {
@@ -43,7 +56,8 @@ struct Choice {
 class TableReader {
  public:
   // Throws at the first key, in file order, that is not in `allowed`: a typo must not pass as
-  // "key absent, default used".
+  // "key absent, default used". `source` names the base document: it orders nodes (see
+  // comes_before) and names those toml++ recorded no path for.
   TableReader(std::string_view source, const toml::table& table, std::string path,
               const std::vector<std::string_view>& allowed);
 

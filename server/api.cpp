@@ -262,9 +262,34 @@ void Api::get_session(const Call& call) {
 
 // ---- users ----
 
+namespace {
+
+std::string_view mailbox_full_name(MailboxFull full) {
+  switch (full) {
+    case MailboxFull::no:
+      return "no";
+    case MailboxFull::temporary:
+      return "temporary";
+    case MailboxFull::permanent:
+      return "permanent";
+  }
+  return "no";
+}
+
+}  // namespace
+
 void Api::list_users(const Call& call) {
   json list = json::array();
-  for (const auto& user : users_.all()) list.push_back({{"address", user.address}});
+  for (const auto& user : users_.all()) {
+    // The account's behaviours (docs/BEHAVIOURS.md), never a password.
+    list.push_back({{"address", user.address},
+                    {"app_password", !user.app_password.empty()},
+                    {"imap_enabled", user.imap_enabled},
+                    {"pop3_enabled", user.pop3_enabled},
+                    {"locked", user.locked},
+                    {"password_expired", user.password_expired},
+                    {"mailbox_full", mailbox_full_name(user.mailbox_full)}});
+  }
   call.exchange->respond(api::json_response(200, {{"users", std::move(list)}}));
 }
 
@@ -288,7 +313,42 @@ void Api::add_user(const Call& call) {
     call.exchange->respond(http::error_response(400, "password: expected a non-empty string"));
     return;
   }
-  users_.add({address->get<std::string>(), password->get<std::string>()});
+  User user{address->get<std::string>(), password->get<std::string>()};
+  // The optional behaviours, with the names and values of [[users]] in the config.
+  std::string bad;
+  const auto flag = [&](const char* key, bool& field) {
+    const auto it = body.find(key);
+    if (it == body.end()) return;
+    if (!it->is_boolean())
+      bad = std::string(key) + ": expected true or false";
+    else
+      field = it->get<bool>();
+  };
+  flag("imap_enabled", user.imap_enabled);
+  flag("pop3_enabled", user.pop3_enabled);
+  flag("locked", user.locked);
+  flag("password_expired", user.password_expired);
+  if (const auto it = body.find("app_password"); it != body.end()) {
+    if (!it->is_string() || it->get<std::string>().empty() ||
+        it->get<std::string>() == user.password)
+      bad = "app_password: expected a non-empty string different from password";
+    else
+      user.app_password = it->get<std::string>();
+  }
+  if (const auto it = body.find("mailbox_full"); it != body.end()) {
+    const std::string value = it->is_string() ? it->get<std::string>() : "";
+    if (value == "temporary")
+      user.mailbox_full = MailboxFull::temporary;
+    else if (value == "permanent")
+      user.mailbox_full = MailboxFull::permanent;
+    else if (value != "no")
+      bad = "mailbox_full: expected \"no\", \"temporary\" or \"permanent\"";
+  }
+  if (!bad.empty()) {
+    call.exchange->respond(http::error_response(400, bad));
+    return;
+  }
+  users_.add(std::move(user));
   call.exchange->respond(api::json_response(201, {{"address", address->get<std::string>()}}));
 }
 

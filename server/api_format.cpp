@@ -225,6 +225,7 @@ json session_json(const SessionRecord& s, bool full) {
                   : json(nullptr)},
       {"auth", std::move(auth)},
       {"diagnoses", s.diagnoses},
+      {"behaviours", s.behaviours},
       {"messages", s.messages},
       {"close_reason", s.close_reason},
       {"bytes_in", s.bytes_in},

@@ -90,6 +90,12 @@ void Connection::log(std::string_view kind, std::string_view text) {
   server_.log().session({id_, listener_.config().name, peer_}, kind, text);
 }
 
+void Connection::behaviour(const std::string& text) {
+  log("behaviour", text);
+  record_->behaviours.push_back(text);
+  server_.sessions().note(*record_, "behaviour: " + text);
+}
+
 void Connection::diagnose(const std::string& text) {
   log("diagnosis", text);
   record_->diagnoses.push_back(text);
@@ -98,6 +104,13 @@ void Connection::diagnose(const std::string& text) {
 
 void Connection::client_line(std::string_view text) {
   server_.sessions().client_line(*record_, text);
+  // drop_after_commands: the engine reports each command before it answers it, so the octets
+  // already in the Output are the answers to the commands before this one.
+  const auto limit = listener_.config().behaviour.drop_after_commands;
+  if (limit > 0 && ++commands_ > limit && !drop_ && feeding_ != nullptr) {
+    drop_ = true;
+    drop_at_ = feeding_->bytes.size();
+  }
 }
 
 void Connection::record_events(const Output& out) {
@@ -120,6 +133,10 @@ void Connection::record_events(const Output& out) {
         break;
       case EventKind::starttls:
         break;
+      case EventKind::behaviour:
+        record_->behaviours.push_back(e.text);
+        registry.note(*record_, "behaviour: " + e.text);
+        break;
     }
   }
 }
@@ -139,22 +156,141 @@ SessionContext Connection::context() const {
 
 void Connection::begin() {
   const auto& cfg = listener_.config();
+  const auto& setting = cfg.behaviour;
   log("connect", "port " + std::to_string(listener_.bound_port()) + ", " +
                      std::string(to_string(cfg.security)) + " (" +
                      std::string(config::display_name(cfg.protocol)) + ")");
+  if (setting.greeting == config::Greeting::close) {
+    behaviour("closed the connection at once, without a greeting (greeting = \"close\")");
+    close("greeting = \"close\"");
+    return;
+  }
+  if (setting.greeting_delay_ms > 0 || setting.command_delay_ms > 0) {
+    delay_timer_ = std::make_unique<uv_timer_t>();
+    uv_timer_init(server_.loop(), delay_timer_.get());
+    delay_timer_->data = this;
+    ++handles_open_;
+  }
   engine_ = listener_.make_engine();
   engine_->set_transcript(this);
-  if (cfg.security == Security::implicit) {
+  if (setting.greeting == config::Greeting::silent) {
+    silent_ = true;
+    behaviour(
+        "accepted the connection and will never greet: the client times out waiting for the "
+        "greeting (greeting = \"silent\")");
+    arm_timer(cfg.limits.idle_timeout_seconds * 1000ULL);
+  } else if (cfg.security == Security::implicit) {
     tls_ = std::make_unique<TlsChannel>(listener_.tls()->get());
     arm_timer(std::min<std::uint64_t>(kSilenceMs, cfg.limits.idle_timeout_seconds * 1000ULL));
   } else {
     arm_timer(cfg.limits.idle_timeout_seconds * 1000ULL);
-    start_engine();
+    greet();
   }
-  if (!closing_) {
+  if (!closing_ && !greeting_pending_) {
     uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
     reading_ = true;
   }
+}
+
+void Connection::greet() {
+  const auto delay = listener_.config().behaviour.greeting_delay_ms;
+  if (delay == 0) {
+    start_engine();
+    return;
+  }
+  behaviour("greeting held back for " + std::to_string(delay) +
+            " ms (greeting_delay_ms = " + std::to_string(delay) + ")");
+  greeting_pending_ = true;
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+  start_delay(delay);
+}
+
+void Connection::start_delay(std::uint64_t ms) {
+  uv_timer_start(delay_timer_.get(), on_delay_cb, ms, 0);
+}
+
+void Connection::on_delay_cb(uv_timer_t* handle) {
+  static_cast<Connection*>(handle->data)->on_delay();
+}
+
+void Connection::on_delay() {
+  if (closing_) return;
+  if (greeting_pending_) {
+    greeting_pending_ = false;
+    start_engine();
+  } else if (delayed_) {
+    const auto out = std::move(delayed_);
+    deliver(*out);
+  }
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (!closing_ && !close_when_flushed_ && !reading_ &&
+      uv_stream_get_write_queue_size(stream) < kLowWater) {
+    uv_read_start(stream, on_alloc, on_read);
+    reading_ = true;
+  }
+}
+
+void Connection::reply(Output& out) {
+  const auto delay = listener_.config().behaviour.command_delay_ms;
+  if (delay == 0 || (!delayed_ && out.bytes.empty() && out.action == Action::none)) {
+    deliver(out);
+    return;
+  }
+  if (!delay_noted_) {
+    delay_noted_ = true;
+    behaviour("every reply is sent " + std::to_string(delay) +
+              " ms late (command_delay_ms = " + std::to_string(delay) + ")");
+  }
+  // Reading stops until the held reply is out, so replies keep their order and the client's
+  // next commands wait in the socket.
+  if (!delayed_) {
+    delayed_ = std::make_unique<Output>(std::move(out));
+    start_delay(delay);
+  } else {
+    delayed_->bytes += out.bytes;
+    for (auto& e : out.events) delayed_->events.push_back(std::move(e));
+    if (out.action != Action::none) delayed_->action = out.action;
+  }
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+}
+
+void Connection::feed_engine(std::string_view plaintext) {
+  Output out;
+  feeding_ = &out;
+  engine_->feed(plaintext, out);
+  feeding_ = nullptr;
+  if (!drop_) {
+    reply(out);
+    return;
+  }
+  const auto limit = listener_.config().behaviour.drop_after_commands;
+  out.bytes.resize(drop_at_);
+  out.action = Action::none;
+  deliver(out);
+  behaviour("closed the connection without a reply to command " + std::to_string(limit + 1) +
+            " (drop_after_commands = " + std::to_string(limit) + ")");
+  close_when_flushed_ = true;
+  finish_close_when_flushed();
+}
+
+void Connection::refuse_plaintext() {
+  const auto& cfg = listener_.config();
+  std::string advice = "This port expects TLS from the first byte: choose SSL/TLS";
+  if (const auto alt = server_.port_for(cfg, Security::starttls))
+    advice += ", or use port " + std::to_string(alt) + " with STARTTLS";
+  Output out;
+  engine_->refuse_plaintext(advice, out);
+  const auto end = out.bytes.find("\r\n");
+  behaviour("told the plaintext client in plaintext: \"" + out.bytes.substr(0, end) +
+            "\" (hint = true)");
+  tls_.reset();  // the answer goes out in plaintext
+  deliver(out);
 }
 
 void Connection::start_engine() {
@@ -184,6 +320,19 @@ void Connection::on_bytes(std::string_view bytes) {
   if (closing_ || close_when_flushed_) return;
   bytes_in_ += bytes.size();
   last_activity_ = uv_now(server_.loop());
+  if (silent_) return;
+  if (abort_handshake_) {
+    // A fatal handshake_failure alert (TLS record: alert, TLS 1.2 version, length 2, level fatal,
+    // description 40) in answer to the ClientHello, then the connection closes.
+    static constexpr char kAlert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+    behaviour(
+        "answered the client's TLS ClientHello with a handshake_failure alert and closed "
+        "(starttls_fault = \"abort-handshake\")");
+    send(std::string_view(kAlert, sizeof kAlert));
+    close_when_flushed_ = true;
+    finish_close_when_flushed();
+    return;
+  }
   if (!got_bytes_) {
     got_bytes_ = true;
     if (!sniff(bytes)) return;
@@ -192,9 +341,7 @@ void Connection::on_bytes(std::string_view bytes) {
     on_tls_bytes(bytes);
     return;
   }
-  Output out;
-  engine_->feed(bytes, out);
-  deliver(out);
+  feed_engine(bytes);
 }
 
 // The first bytes of a connection tell a TLS ClientHello from a plaintext command: a mismatch with
@@ -225,6 +372,10 @@ bool Connection::sniff(std::string_view first) {
              ", which expects TLS from the first byte: the client is set to STARTTLS "
              "or no encryption. Fix: " +
              fix + ".");
+    if (cfg.behaviour.hint) {
+      refuse_plaintext();
+      return false;
+    }
     close("plaintext on an implicit-TLS port");
     return false;
   }
@@ -259,11 +410,7 @@ void Connection::on_tls_bytes(std::string_view ciphertext) {
   }
   if (!was_established && tls_->established()) on_established();
   if (closing_ || close_when_flushed_) return;
-  if (!plaintext.empty()) {
-    Output out;
-    engine_->feed(plaintext, out);
-    deliver(out);
-  }
+  if (!plaintext.empty()) feed_engine(plaintext);
   if (status == TlsChannel::Status::closed && !closing_) close("client sent TLS close_notify");
 }
 
@@ -282,7 +429,7 @@ void Connection::on_established() {
     engine_->tls_started(tls_info_, out);
     deliver(out);
   } else {
-    start_engine();
+    greet();
   }
 }
 
@@ -317,7 +464,10 @@ void Connection::deliver(Output& out) {
     case Action::none:
       break;
     case Action::start_tls:
-      start_tls();
+      if (listener_.config().behaviour.starttls_fault == StartTlsFault::abort_handshake)
+        abort_handshake_ = true;  // on_bytes answers the ClientHello with an alert
+      else
+        start_tls();
       break;
     case Action::close:
       if (tls_ && tls_->established()) {
@@ -391,7 +541,8 @@ void Connection::on_write_done(int status) {
     return;
   }
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  if (!reading_ && !close_when_flushed_ && uv_stream_get_write_queue_size(stream) < kLowWater) {
+  if (!reading_ && !close_when_flushed_ && !delayed_ && !greeting_pending_ &&
+      uv_stream_get_write_queue_size(stream) < kLowWater) {
     uv_read_start(stream, on_alloc, on_read);
     reading_ = true;
   }
@@ -413,7 +564,7 @@ void Connection::on_timer() {
   const auto& cfg = listener_.config();
   const std::uint64_t now = uv_now(server_.loop());
   const std::uint64_t idle_ms = cfg.limits.idle_timeout_seconds * 1000ULL;
-  if (!got_bytes_ && cfg.security == Security::implicit && !silence_diagnosed_) {
+  if (!got_bytes_ && !silent_ && cfg.security == Security::implicit && !silence_diagnosed_) {
     silence_diagnosed_ = true;
     std::string fix = "set the client's connection security to SSL/TLS for port " +
                       std::to_string(listener_.bound_port());
@@ -424,6 +575,10 @@ void Connection::on_timer() {
              " s: it is probably waiting for a plaintext greeting, i.e. set to "
              "STARTTLS or no encryption. Fix: " +
              fix + ".");
+    if (cfg.behaviour.hint) {
+      refuse_plaintext();
+      return;
+    }
   }
   // Reads only stamp last_activity_; the timer re-arms for what is left, so a busy connection
   // costs no timer operation per read.
@@ -464,6 +619,10 @@ void Connection::close(std::string_view why) {
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);
+  if (delay_timer_) {
+    uv_timer_stop(delay_timer_.get());
+    uv_close(reinterpret_cast<uv_handle_t*>(delay_timer_.get()), on_close);
+  }
 }
 
 void Connection::on_close(uv_handle_t* handle) {

@@ -58,6 +58,18 @@ class Connection final : private TranscriptSink {
   void on_timer();
   SessionContext context() const;
   void log(std::string_view kind, std::string_view text);
+  // A deliberately configured behaviour took effect: the log, the session record, the transcript.
+  void behaviour(const std::string& text);
+  // Engine output that answers client input: sent at once, or after command_delay_ms.
+  void reply(Output& out);
+  // Feeds client plaintext to the engine, honouring drop_after_commands.
+  void feed_engine(std::string_view plaintext);
+  // Starts the engine, after greeting_delay_ms if one is configured.
+  void greet();
+  // hint = true: a plaintext client on an implicit-TLS port is told, in plaintext, what to do.
+  void refuse_plaintext();
+  void start_delay(std::uint64_t ms);
+  void on_delay();
   // A client mistake explained in plain words: the log and the session record.
   void diagnose(const std::string& text);
   void record_events(const Output& out);
@@ -68,6 +80,7 @@ class Connection final : private TranscriptSink {
   static void on_write(uv_write_t* req, int status);
   static void on_close(uv_handle_t* handle);
   static void on_timer_cb(uv_timer_t* handle);
+  static void on_delay_cb(uv_timer_t* handle);
 
   Listener& listener_;
   Server& server_;
@@ -76,6 +89,11 @@ class Connection final : private TranscriptSink {
   uv_timer_t timer_{};
   std::unique_ptr<Engine> engine_;
   SessionRecord* record_ = nullptr;  // owned by the server's SessionRegistry, kept while open
+  // Only on listeners with greeting_delay_ms or command_delay_ms: the one delay at a time.
+  std::unique_ptr<uv_timer_t> delay_timer_;
+  std::unique_ptr<Output> delayed_;  // a reply held back by command_delay_ms
+  Output* feeding_ = nullptr;        // the Output the engine is filling, during feed_engine()
+  std::size_t drop_at_ = 0;          // octets of *feeding_ to keep when dropping
   std::unique_ptr<TlsChannel> tls_;
   TlsInfo tls_info_;
   std::string peer_ip_;
@@ -94,7 +112,13 @@ class Connection final : private TranscriptSink {
   bool close_when_flushed_ = false;
   bool silence_diagnosed_ = false;
   bool via_starttls_ = false;
-  bool async_waiting_ = false;  // registered with the server for async updates
+  bool async_waiting_ = false;     // registered with the server for async updates
+  bool silent_ = false;            // greeting = "silent": never a word, input ignored
+  bool greeting_pending_ = false;  // the delay running is greeting_delay_ms
+  bool abort_handshake_ = false;   // starttls_fault = "abort-handshake" after the STARTTLS reply
+  bool drop_ = false;              // drop_after_commands reached during this feed
+  bool delay_noted_ = false;       // command_delay_ms already reported in the log
+  std::uint32_t commands_ = 0;     // client lines reported by the engine
 };
 
 }  // namespace sevenport::server

@@ -15,6 +15,7 @@
 #include "protocols/imap/imap_session.hpp"
 #include "protocols/pop3/pop3_session.hpp"
 #include "protocols/smtp/smtp_session.hpp"
+#include "protocols/smtp/smtp_throttle.hpp"
 #include "server/connection.hpp"
 
 namespace sevenport::server {
@@ -45,6 +46,18 @@ Listener::Listener(Server& server, config::Listener config, TlsContext* tls)
   smtp_policy_.max_message_size = config_.limits.max_message_size;
   smtp_policy_.max_recipients = config_.limits.max_recipients;
   smtp_policy_.max_bad_commands = config_.limits.max_bad_commands;
+  const auto& behaviour = config_.behaviour;
+  smtp_policy_.starttls_fault = behaviour.starttls_fault;
+  smtp_policy_.unavailable = behaviour.greeting == config::Greeting::unavailable;
+  smtp_policy_.reject_unknown_users = behaviour.reject_unknown_users;
+  smtp_policy_.greylist_seconds = behaviour.greylist_seconds;
+  smtp_policy_.rate_limit_messages = behaviour.rate_limit_messages;
+  smtp_policy_.rate_limit_window_seconds = behaviour.rate_limit_window_seconds;
+  if (config_.protocol == config::Protocol::smtp &&
+      (behaviour.greylist_seconds > 0 || behaviour.rate_limit_messages > 0)) {
+    throttle_ = std::make_unique<smtp::SmtpThrottle>();
+    smtp_policy_.throttle = throttle_.get();
+  }
 
   pop3_policy_.hostname = cfg.hostname;
   pop3_policy_.stls_offered = config_.security == Security::starttls;
@@ -52,6 +65,8 @@ Listener::Listener(Server& server, config::Listener config, TlsContext* tls)
   pop3_policy_.auth_requires_tls = config_.auth_requires_tls;
   pop3_policy_.max_line_length = config_.limits.max_line_length;
   pop3_policy_.max_bad_commands = config_.limits.max_bad_commands;
+  pop3_policy_.starttls_fault = behaviour.starttls_fault;
+  pop3_policy_.unavailable = behaviour.greeting == config::Greeting::unavailable;
 
   imap_policy_.hostname = cfg.hostname;
   imap_policy_.starttls_offered = config_.security == Security::starttls;
@@ -60,7 +75,11 @@ Listener::Listener(Server& server, config::Listener config, TlsContext* tls)
   imap_policy_.max_line_length = config_.limits.max_line_length;
   imap_policy_.max_literal_size = config_.limits.max_message_size;
   imap_policy_.max_bad_commands = config_.limits.max_bad_commands;
+  imap_policy_.starttls_fault = behaviour.starttls_fault;
+  imap_policy_.unavailable = behaviour.greeting == config::Greeting::unavailable;
 }
+
+Listener::~Listener() = default;
 
 std::unique_ptr<Engine> Listener::make_engine() {
   switch (config_.protocol) {
@@ -143,7 +162,7 @@ Server::Server(config::Config config, ServerOptions options)
            options_.session_log ? stderr : nullptr),
       read_buffer_(new char[read_buffer_size]) {
   uv_loop_init(&loop_);
-  for (const auto& u : config_.users) users_.add({u.address, u.password});
+  for (const auto& u : config_.users) users_.add(u);
 }
 
 Server::~Server() {

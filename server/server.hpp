@@ -44,6 +44,7 @@ class Listener {
  public:
   // `tls` is the context its TLS connections use (owned by the server).
   Listener(Server& server, config::Listener config, TlsContext* tls);
+  ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
@@ -72,6 +73,8 @@ class Listener {
   smtp::SmtpPolicy smtp_policy_;
   pop3::Pop3Policy pop3_policy_;
   imap::ImapPolicy imap_policy_;
+  // Greylist and rate-limit memory of an SMTP listener that uses them, shared by its sessions.
+  std::unique_ptr<smtp::SmtpThrottle> throttle_;
   uv_tcp_t handle_{};
   std::uint16_t bound_port_ = 0;
   bool bound_ = false;

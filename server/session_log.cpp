@@ -100,6 +100,9 @@ void SessionLog::event(const SessionRef& who, const Event& e) {
     case EventKind::starttls:
       session(who, "starttls", "client asked for TLS; handshake follows");
       break;
+    case EventKind::behaviour:
+      session(who, "behaviour", e.text);
+      break;
   }
 }
 

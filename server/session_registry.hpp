@@ -50,6 +50,8 @@ struct SessionRecord {
   TlsInfo tls;
   std::vector<AuthAttempt> auth;
   std::vector<std::string> diagnoses;
+  // Deliberately configured behaviours that took effect (docs/BEHAVIOURS.md), in plain words.
+  std::vector<std::string> behaviours;
   std::vector<std::string> errors;  // protocol errors, sanitised
   std::vector<std::uint64_t> messages;
   std::vector<TranscriptLine> transcript;

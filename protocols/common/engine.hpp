@@ -17,6 +17,28 @@ enum class Security : std::uint8_t { none, starttls, implicit };
 // "none", "starttls", "implicit".
 std::string_view to_string(Security security);
 
+// Deliberate STARTTLS faults a security = "starttls" listener can be set to, so that a client can
+// be seen handling them (config key starttls_fault).
+enum class StartTlsFault : std::uint8_t {
+  none,
+  // Not announced in EHLO / CAPABILITY / CAPA, as when a man in the middle strips it; the
+  // command itself is answered as the protocol answers an unknown command. A correct client that
+  // was told to use STARTTLS refuses to go on in plaintext.
+  not_advertised,
+  // Announced, but the command is refused: SMTP 454 4.7.0, IMAP NO, POP3 -ERR.
+  refused,
+  // Accepted; the transport then aborts the handshake with a TLS alert. Engines behave as for
+  // none: server/ does the aborting.
+  abort_handshake,
+  // Accepted, and a forged plaintext response follows the OK in the same write. A correct client
+  // discards it (RFC 3207 4.2, RFC 3501 6.2.1, RFC 2595 4); one that reads it as the answer to
+  // its first command inside TLS is vulnerable to response injection.
+  inject_response,
+};
+
+// "none", "not-advertised", "refused", "abort-handshake", "inject-response".
+std::string_view to_string(StartTlsFault fault);
+
 // Facts of an established TLS session, filled in by the transport.
 struct TlsInfo {
   std::string version;  // e.g. "TLSv1.3"
@@ -50,6 +72,8 @@ enum class EventKind : std::uint8_t {
   protocol_error,  // text = what was wrong, sanitised
   diagnosis,       // text = a plain-words explanation of a client mistake and its fix
   starttls,        // the engine accepted STARTTLS/STLS; the handshake follows
+  behaviour,       // text = a deliberately configured behaviour took effect (a STARTTLS fault,
+                   // greylisting, a full mailbox, ...), and what the client was told
 };
 
 // One fact for the session log. Every string in it is already sanitised (printable ASCII).
@@ -129,6 +153,11 @@ class Engine {
   // Asynchronous output (IMAP IDLE): true while the engine may have something to say without
   // new input. The server asks after every call into the engine.
   virtual bool wants_async_updates() const { return false; }
+
+  // A plaintext client on an implicit-TLS listener whose `hint` setting is on: instead of start(),
+  // one protocol error in plaintext carrying `advice` (SMTP "554 5.7.0 <advice>", IMAP
+  // "* BYE <advice>", POP3 "-ERR <advice>"), and Action::close. The client shows it to its user.
+  virtual void refuse_plaintext(std::string_view advice, Output& out) = 0;
 
   // Called by the server, once per loop iteration in which the store changed, on engines that
   // want async updates: appends what the engine has to say (e.g. "* 3 EXISTS"); true if it did.

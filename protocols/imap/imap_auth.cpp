@@ -9,12 +9,69 @@
 
 namespace sevenport::imap {
 
+namespace {
+
+// The forged response of starttls_fault = inject_response. A client that reads it as the answer
+// to its first command inside TLS (typically CAPABILITY) was injected into; "INJECTED" makes that
+// plain wherever it shows up.
+constexpr std::string_view kInjectedLine = "* CAPABILITY IMAP4rev1 INJECTED AUTH=PLAIN";
+
+// The tagged answer to a refused login, after the tag. Only bad_credentials is possible with a
+// wrong password, so the others tell a guesser nothing (docs/BEHAVIOURS.md, Accounts).
+std::string_view login_refusal(LoginOutcome outcome) {
+  switch (outcome) {
+    case LoginOutcome::ok:
+    case LoginOutcome::bad_credentials:
+      break;
+    case LoginOutcome::app_password_required:
+      return " NO [AUTHENTICATIONFAILED] Application-specific password required: log in with an "
+             "app password";
+    case LoginOutcome::service_disabled:
+      // RFC 3501 7.1: ALERT text must be shown to the user, who alone can change the setting.
+      return " NO [ALERT] IMAP access is disabled for this account: enable it in the account "
+             "settings";
+    case LoginOutcome::locked:
+      return " NO [CONTACTADMIN] Account locked: contact your administrator";  // RFC 5530 3
+    case LoginOutcome::password_expired:
+      return " NO [EXPIRED] Password expired: change it and log in again";  // RFC 5530 3
+  }
+  return " NO [AUTHENTICATIONFAILED] Authentication failed";
+}
+
+}  // namespace
+
 bool ImapSession::logins_allowed() const {
   return policy_.auth_enabled && (tls_active_ || !policy_.auth_requires_tls);
 }
 
+StartTlsFault ImapSession::starttls_fault() const {
+  return policy_.starttls_offered && !tls_active_ ? policy_.starttls_fault : StartTlsFault::none;
+}
+
+void ImapSession::note_behaviour(Output& out, std::string text) {
+  Event event;
+  event.kind = EventKind::behaviour;
+  event.text = std::move(text);
+  out.event(std::move(event));
+}
+
+void ImapSession::note_starttls_fault(Output& out, std::string_view what) const {
+  note_behaviour(out, std::string(what) + " (starttls_fault = \"" +
+                          std::string(to_string(policy_.starttls_fault)) + "\")");
+}
+
+void ImapSession::note_starttls_hidden(Output& out) {
+  // capabilities() lists STARTTLS only before login.
+  if (starttls_hidden_noted_ || state_ != State::not_authenticated ||
+      starttls_fault() != StartTlsFault::not_advertised)
+    return;
+  starttls_hidden_noted_ = true;
+  note_starttls_fault(out, "STARTTLS left out of the capabilities");
+}
+
 void ImapSession::cmd_capability(const Request& req, Output& out) {
   out.line("* CAPABILITY " + capabilities());
+  note_starttls_hidden(out);
   ok(out, req.tag, "CAPABILITY completed");
 }
 
@@ -33,12 +90,27 @@ void ImapSession::cmd_logout(const Request& req, Output& out) {
 void ImapSession::cmd_starttls(const Request& req, Output& out) {
   if (tls_active_) return bad(out, req.tag, "TLS is already active");
   if (!policy_.starttls_offered) return bad(out, req.tag, "STARTTLS is not offered here");
+  const auto fault = starttls_fault();
+  if (fault == StartTlsFault::refused) {
+    // RFC 5530 3: UNAVAILABLE is temporary. Not the client's error, so no protocol_error and no
+    // bad-command count: the behaviour event says what happened.
+    out.bytes.append(req.tag);
+    out.line(" NO [UNAVAILABLE] STARTTLS not available, try again later");
+    return note_starttls_fault(out, "STARTTLS refused with NO [UNAVAILABLE]");
+  }
   ok(out, req.tag, "Begin TLS negotiation now");
   out.action = Action::start_tls;
   awaiting_tls_ = true;
   Event event;
   event.kind = EventKind::starttls;
   out.event(std::move(event));
+  if (fault == StartTlsFault::inject_response) {
+    // In the same write as the OK, so the client has it buffered before its handshake starts:
+    // RFC 3501 6.2.1 (and RFC 2595 4) say it must be thrown away.
+    out.line(kInjectedLine);
+    note_starttls_fault(out, "forged plaintext line \"" + std::string(kInjectedLine) +
+                                 "\" sent right after the STARTTLS OK");
+  }
 }
 
 void ImapSession::cmd_login(const Request& req, Output& out) {
@@ -87,22 +159,23 @@ void ImapSession::log_in(std::string_view mechanism, std::string_view tag, std::
   event.mechanism = std::string(mechanism);
   event.user = sanitize(login, 100);
   event.over_tls = tls_active_;
-  const auto address = users_.authenticate(login, password);
-  if (!address) {
+  const auto result = users_.login(login, password, Service::imap);
+  if (!result) {
     event.kind = EventKind::auth_failed;
-    event.text = "unknown user or wrong password";
+    event.text = std::string(describe(result.outcome, Service::imap));
     out.event(std::move(event));
     out.bytes.append(tag);
-    out.line(" NO [AUTHENTICATIONFAILED] Authentication failed");
-    // Failed logins count as bad commands: a password guesser is cut off after a few tries.
+    out.line(login_refusal(result.outcome));
+    // Failed logins count as bad commands: a password guesser is cut off after a few tries, and
+    // so is a client that retries a refused account in a loop.
     count_bad_command(out);
     return;
   }
-  owner_ = ascii_lower(*address);
+  owner_ = ascii_lower(result.address);
   store_.account(owner_);  // every account has its folders from its first login
   state_ = State::authenticated;
   event.kind = EventKind::authenticated;
-  event.user = *address;
+  event.user = result.address;
   out.event(std::move(event));
   ok(out, tag, "[CAPABILITY " + capabilities() + "] Logged in");
 }

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 
+#include "protocols/common/engine.hpp"
+
 namespace sevenport::imap {
 
 struct ImapPolicy {
@@ -16,6 +18,12 @@ struct ImapPolicy {
   std::size_t max_literal_size = 25 * 1024 * 1024;  // APPEND literals; other commands' literals
                                                     // are limited to max_line_length
   unsigned max_bad_commands = 20;                   // 0: no limit
+
+  // Deliberate behaviours (docs/BEHAVIOURS.md); each one that takes effect is reported as an
+  // EventKind::behaviour event.
+  StartTlsFault starttls_fault = StartTlsFault::none;  // only with starttls_offered
+  bool unavailable = false;  // greeting = "unavailable": "* BYE [UNAVAILABLE] ..." instead of the
+                             // greeting, then close
 };
 
 }  // namespace sevenport::imap

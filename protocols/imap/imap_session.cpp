@@ -97,7 +97,9 @@ std::string ImapSession::capabilities() const {
       "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE SPECIAL-USE "
       "CHILDREN";
   if (state_ == State::not_authenticated) {
-    if (policy_.starttls_offered && !tls_active_) caps += " STARTTLS";
+    if (policy_.starttls_offered && !tls_active_ &&
+        starttls_fault() != StartTlsFault::not_advertised)
+      caps += " STARTTLS";
     // RFC 3501 6.2.3 / 7.2.1: LOGINDISABLED tells the client not to try before STARTTLS.
     caps += logins_allowed() ? " AUTH=PLAIN" : " LOGINDISABLED";
   }
@@ -107,8 +109,27 @@ std::string ImapSession::capabilities() const {
 void ImapSession::start(const SessionContext& context, Output& out) {
   context_ = context;
   tls_active_ = context.tls_active;
+  if (policy_.unavailable) {
+    // RFC 3501 7.1.5: a BYE greeting refuses the connection; RFC 5530 3: UNAVAILABLE is a
+    // temporary failure, so the client may come back later.
+    const std::string bye =
+        "* BYE [UNAVAILABLE] " + policy_.hostname + " IMAP service not available, try again later";
+    out.line(bye);
+    note_behaviour(out, "greeting replaced by \"" + sanitize(bye) +
+                            "\", connection closed (greeting = \"unavailable\")");
+    close(out);
+    return;
+  }
   out.line("* OK [CAPABILITY " + capabilities() + "] " + policy_.hostname +
            " IMAP4rev1 sevenport ready");
+  note_starttls_hidden(out);
+}
+
+void ImapSession::refuse_plaintext(std::string_view advice, Output& out) {
+  if (closed_) return;
+  // The advice is ours, but a CR or LF in it would end the line early: keep it one printable line.
+  out.line("* BYE " + sanitize(advice, 1000));
+  close(out);
 }
 
 void ImapSession::feed(std::string_view bytes, Output& out) {
@@ -257,6 +278,13 @@ void ImapSession::execute(std::string& text, Output& out) {
     req.args = req.args.subspan(1);
   }
   const CommandSpec* spec = find_command(req.verb, req.uid);
+  // starttls_fault = not_advertised: STARTTLS is answered as a command this server lacks, in any
+  // state, as by a server that never had it.
+  if (spec != nullptr && spec->handler == &ImapSession::cmd_starttls &&
+      starttls_fault() == StartTlsFault::not_advertised) {
+    note_starttls_fault(out, "STARTTLS answered as an unknown command with BAD");
+    spec = nullptr;
+  }
   if (spec == nullptr) return bad(out, req.tag, "Unknown command");
   if ((spec->states & bit(state_)) == 0) {
     if (state_ == State::not_authenticated) return bad(out, req.tag, "Log in first");
@@ -266,11 +294,17 @@ void ImapSession::execute(std::string& text, Output& out) {
   if (spec->logs_in) {
     if (!policy_.auth_enabled) return no(out, req.tag, "Logins are disabled on this server");
     if (policy_.auth_requires_tls && !tls_active_) {
-      out.event(make_event(EventKind::diagnosis,
-                           "the client tried to log in before TLS; it must use STARTTLS first "
-                           "(or the implicit-TLS port)"));
+      // A listener that withholds STARTTLS does not give it away here either.
+      const bool hidden = starttls_fault() == StartTlsFault::not_advertised;
+      out.event(make_event(
+          EventKind::diagnosis,
+          hidden ? "the client tried to log in before TLS although the capabilities said "
+                   "LOGINDISABLED; with STARTTLS withheld (starttls_fault = \"not-advertised\") "
+                   "a client set to use STARTTLS must stop instead of going on in plaintext"
+                 : "the client tried to log in before TLS; it must use STARTTLS first (or the "
+                   "implicit-TLS port)"));
       return no(out, req.tag,
-                policy_.starttls_offered
+                policy_.starttls_offered && !hidden
                     ? "[PRIVACYREQUIRED] TLS is required first: send STARTTLS, then log in"
                     : "[PRIVACYREQUIRED] TLS is required first: use the IMAPS (implicit TLS) "
                       "port");

@@ -37,8 +37,15 @@ class ImapSession final : public Engine {
   ImapSession(const ImapSession&) = delete;
   ImapSession& operator=(const ImapSession&) = delete;
 
-  // "* OK [CAPABILITY ...] <hostname> IMAP4rev1 sevenport ready".
+  // "* OK [CAPABILITY ...] <hostname> IMAP4rev1 sevenport ready". With policy.unavailable:
+  // "* BYE [UNAVAILABLE] <hostname> IMAP service not available, try again later", a behaviour
+  // event and close. With starttls_fault = not_advertised the capabilities lack STARTTLS (a
+  // behaviour event, once per session).
   void start(const SessionContext& context, Output& out) override;
+
+  // Instead of start(), for a plaintext client on an implicit-TLS listener: "* BYE <advice>"
+  // (sanitised) and close.
+  void refuse_plaintext(std::string_view advice, Output& out) override;
 
   // Runs every complete command in `bytes`, appending responses to `out` (with "+ Ready for
   // literal data" for each accepted synchronising literal). Lines over policy.max_line_length
@@ -107,6 +114,13 @@ class ImapSession final : public Engine {
 
   // imap_auth.cpp
   bool logins_allowed() const;
+  // policy.starttls_fault where it can take effect (STARTTLS offered, TLS not yet up), else none.
+  StartTlsFault starttls_fault() const;
+  // A behaviour event: what was done and, in parentheses, the setting that asked for it.
+  static void note_behaviour(Output& out, std::string text);
+  void note_starttls_fault(Output& out, std::string_view what) const;
+  // not_advertised: reports, once per session, that a capability list left STARTTLS out.
+  void note_starttls_hidden(Output& out);
   void cmd_capability(const Request& req, Output& out);
   void cmd_noop(const Request& req, Output& out);
   void cmd_logout(const Request& req, Output& out);
@@ -171,6 +185,7 @@ class ImapSession final : public Engine {
   bool sasl_pending_ = false;    // AUTHENTICATE sent "+ ": the next line is the client's response
   bool muted_ = false;           // our own flag notifications are not news to us
   bool expunge_allowed_ = true;  // the running command may report EXPUNGE (RFC 3501 7.4.1)
+  bool starttls_hidden_noted_ = false;  // the not_advertised behaviour event was sent
   unsigned bad_commands_ = 0;
   std::string pending_tag_;  // of the IDLE or AUTHENTICATE in progress
   std::string owner_;        // the logged-in account (lower case)

@@ -2,11 +2,39 @@
 // maildrop and takes its snapshot.
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "protocols/common/text.hpp"
 #include "protocols/pop3/pop3_session.hpp"
 
 namespace sevenport::pop3 {
+
+namespace {
+// starttls_fault = "inject-response": the forged line. "INJECTED" is what tests and people look
+// for in a vulnerable client's view.
+constexpr std::string_view kInjected = "+OK INJECTED: sent in plaintext after the STLS reply";
+
+// A refused login whose password was right (docs/BEHAVIOURS.md, Accounts), with its RFC 3206
+// response code: AUTH when the credentials are the problem, SYS/PERM when the account is.
+std::string_view refusal(LoginOutcome outcome) {
+  switch (outcome) {
+    case LoginOutcome::app_password_required:
+      return "[AUTH] Application-specific password required: log in with an app password";
+    case LoginOutcome::service_disabled:
+      return "[SYS/PERM] POP3 access is disabled for this account: enable it in the account "
+             "settings";
+    case LoginOutcome::locked:
+      return "[SYS/PERM] Account locked: contact your administrator";
+    case LoginOutcome::password_expired:
+      return "[AUTH] Password expired: change it and log in again";
+    case LoginOutcome::ok:
+    case LoginOutcome::bad_credentials:
+      break;
+  }
+  return "[AUTH] Authentication failed";
+}
+}  // namespace
 
 bool Pop3Session::auth_possible() const {
   return state_ == State::authorization && policy_.auth_enabled &&
@@ -22,7 +50,13 @@ void Pop3Session::cmd_capa(const Args& /*args*/, Output& out) {
   out.line("RESP-CODES");
   out.line("AUTH-RESP-CODE");
   out.line("PIPELINING");
-  if (state_ == State::authorization && policy_.stls_offered && !tls_active_) out.line("STLS");
+  if (state_ == State::authorization && policy_.stls_offered && !tls_active_) {
+    if (stls_fault() == StartTlsFault::not_advertised) {
+      behaviour(out, "STLS left out of CAPA (starttls_fault = \"not-advertised\")");
+    } else {
+      out.line("STLS");
+    }
+  }
   if (auth_possible()) {
     out.line("USER");
     out.line("SASL PLAIN");
@@ -34,7 +68,23 @@ void Pop3Session::cmd_capa(const Args& /*args*/, Output& out) {
 void Pop3Session::cmd_stls(const Args& args, Output& out) {
   if (tls_active_) return bad_command(out, args.verb, "TLS already active");
   if (!policy_.stls_offered) return bad_command(out, args.verb, "STLS not available");
+  // not_advertised never gets here: execute() answers STLS as an unknown command.
+  const StartTlsFault fault = stls_fault();
+  if (fault == StartTlsFault::refused) {
+    // The server's passing trouble, not the client's mistake: no bad-command count. RFC 2595 4
+    // lets the client go on (in plaintext, if it dares) after -ERR.
+    out.line("-ERR [SYS/TEMP] STLS not available, try again later");
+    return behaviour(out, "STLS refused with -ERR [SYS/TEMP] (starttls_fault = \"refused\")");
+  }
   ok(out, "Begin TLS negotiation");
+  if (fault == StartTlsFault::inject_response) {
+    // In the same write as the +OK, before the handshake: a client that keeps it reads it as the
+    // answer to its first command over TLS; a correct one discards it.
+    out.line(kInjected);
+    behaviour(out, "forged plaintext line \"" + std::string(kInjected) +
+                       "\" sent after the STLS reply, before the handshake (starttls_fault = "
+                       "\"inject-response\")");
+  }
   out.action = Action::start_tls;
   awaiting_tls_ = true;
   reset_authorization();
@@ -105,17 +155,19 @@ void Pop3Session::finish_plain(std::string_view verb, std::string_view response,
 
 void Pop3Session::log_in(std::string_view mechanism, std::string_view verb, std::string_view login,
                          std::string_view password, Output& out) {
-  const auto address = users_.authenticate(login, password);
-  if (!address) {
-    return auth_failed(mechanism, login, "wrong login or password", "[AUTH] Authentication failed",
-                       out);
+  auto result = users_.login(login, password, Service::pop3);
+  if (!result) {
+    // The session log says why (describe()); the client gets the provider-style answer, which
+    // only a right password can earn.
+    return auth_failed(mechanism, login, describe(result.outcome, Service::pop3),
+                       refusal(result.outcome), out);
   }
   // RFC 1939 8: one session per maildrop; RFC 2449 8.1.2 names the reason.
-  if (!store_.try_lock(*address)) {
+  if (!store_.try_lock(result.address)) {
     reset_authorization();
     return error(out, verb, "[IN-USE] Mailbox is locked by another POP3 session");
   }
-  owner_ = *address;
+  owner_ = std::move(result.address);
   locked_ = true;
   const auto& inbox = store_.account(owner_).inbox();
   uid_validity_ = inbox.uid_validity();

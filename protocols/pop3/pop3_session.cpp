@@ -98,8 +98,25 @@ Pop3Session::~Pop3Session() { release_maildrop(); }
 
 void Pop3Session::start(const SessionContext& context, Output& out) {
   tls_active_ = context.tls_active;
+  if (policy_.unavailable) {
+    // RFC 3206 4: SYS/TEMP is a passing problem of the server, so the client tries again later
+    // instead of telling its user the account is wrong.
+    out.line("-ERR [SYS/TEMP] " + policy_.hostname +
+             " POP3 service not available, try again later");
+    behaviour(out,
+              "-ERR [SYS/TEMP] service not available sent instead of the greeting, connection "
+              "closed (greeting = \"unavailable\")");
+    return close(out);
+  }
   // No APOP timestamp in the greeting: APOP is not offered (RFC 1939 7).
   ok(out, policy_.hostname + " POP3 server ready");
+}
+
+void Pop3Session::refuse_plaintext(std::string_view advice, Output& out) {
+  if (closed_) return;
+  out.bytes.append("-ERR ");
+  out.line(advice);
+  close(out);
 }
 
 void Pop3Session::feed(std::string_view bytes, Output& out) {
@@ -172,6 +189,13 @@ void Pop3Session::execute(std::string_view line, Output& out) {
   std::string_view rest;
   std::tie(args.verb, rest) = split_verb(line);
   const Command* command = find_command(args.verb);
+  if (command != nullptr && command->handler == &Pop3Session::cmd_stls &&
+      stls_fault() == StartTlsFault::not_advertised) {
+    // As if STLS were never implemented, in every state: what a client sees when a man in the
+    // middle strips STLS from CAPA and rewrites the answer.
+    behaviour(out, "STLS answered as an unknown command (starttls_fault = \"not-advertised\")");
+    command = nullptr;
+  }
   if (command == nullptr) return bad_command(out, args.verb, "Unknown command");
   if ((command->states & bit(state_)) == 0) {
     return bad_command(out, args.verb,
@@ -183,10 +207,11 @@ void Pop3Session::execute(std::string_view line, Output& out) {
     if (!policy_.auth_enabled) {
       return bad_command(out, args.verb, "[SYS/PERM] Logins are disabled on this server");
     }
-    // RFC 2595 4: a server may refuse plaintext logins until STLS; say how to get there.
+    // RFC 2595 4: a server may refuse plaintext logins until STLS; say how to get there. A
+    // listener that hides STLS does not give it away here either.
     if (policy_.auth_requires_tls && !tls_active_) {
       return bad_command(out, args.verb,
-                         policy_.stls_offered
+                         policy_.stls_offered && stls_fault() != StartTlsFault::not_advertised
                              ? "[AUTH] TLS is required first: send STLS, then log in"
                              : "[AUTH] TLS is required first: use the POP3S (implicit TLS) port");
     }
@@ -243,6 +268,17 @@ void Pop3Session::reset_authorization() {
   state_ = State::authorization;
   sasl_pending_ = false;
   user_.clear();
+}
+
+void Pop3Session::behaviour(Output& out, std::string text) {
+  Event event;
+  event.kind = EventKind::behaviour;
+  event.text = std::move(text);
+  out.event(std::move(event));
+}
+
+StartTlsFault Pop3Session::stls_fault() const {
+  return policy_.stls_offered && !tls_active_ ? policy_.starttls_fault : StartTlsFault::none;
 }
 
 void Pop3Session::release_maildrop() {

@@ -32,8 +32,14 @@ class Pop3Session final : public Engine {
   Pop3Session& operator=(const Pop3Session&) = delete;
 
   // "+OK <hostname> POP3 server ready". With context.tls_active (implicit TLS) STLS is not
-  // offered and logins are allowed at once.
+  // offered and logins are allowed at once. With policy.unavailable instead
+  // "-ERR [SYS/TEMP] <hostname> POP3 service not available, try again later" (RFC 3206 4), a
+  // behaviour event, and Action::close.
   void start(const SessionContext& context, Output& out) override;
+
+  // Instead of start(), for a plaintext client on an implicit-TLS listener: "-ERR <advice>" and
+  // Action::close. Nothing after it.
+  void refuse_plaintext(std::string_view advice, Output& out) override;
 
   // Runs every complete command line in `bytes` and appends the replies to `out`. Lines longer
   // than policy.max_line_length (CRLF included) are answered "-ERR Line too long". Each bad
@@ -93,6 +99,11 @@ class Pop3Session final : public Engine {
   void close(Output& out);
   void reset_authorization();
   void release_maildrop();
+  // Reports a deliberately configured behaviour that took effect (docs/BEHAVIOURS.md): `text`
+  // says what the client was told and names the setting.
+  static void behaviour(Output& out, std::string text);
+  // policy.starttls_fault where it can take effect (STLS offered, TLS not yet active); else none.
+  StartTlsFault stls_fault() const;
 
   // pop3_authorization.cpp
   bool auth_possible() const;

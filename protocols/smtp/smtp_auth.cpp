@@ -70,23 +70,45 @@ void SmtpSession::sasl_too_long(Output& out) {
 
 void SmtpSession::authenticate(std::string_view login, std::string_view password,
                                std::string_view authzid, Output& out) {
-  const auto user = users_.authenticate(login, password);
-  if (!user) return refuse_credentials(login, "invalid credentials", out);
+  const auto result = users_.login(login, password, Service::smtp);
+  const auto why = describe(result.outcome, Service::smtp);
+  if (result.outcome == LoginOutcome::bad_credentials) return refuse_credentials(login, why, out);
   // RFC 4616 2: acting for another identity would need a proxy right that no user has here.
-  if (!authzid.empty() && !iequals(authzid, login) && !iequals(authzid, *user))
+  if (!authzid.empty() && !iequals(authzid, login) && !iequals(authzid, result.address))
     return refuse_credentials(login, "authorization identity differs from the login name", out);
+  // The password was right: the account's behaviours may still refuse the login, each with the
+  // answer large providers give (docs/BEHAVIOURS.md, Accounts).
+  const auto refuse = [&](Reply refusal, std::string_view told) {
+    refuse_credentials(login, why, out, refusal,
+                       "login of " + sanitize(result.address, 300) + " refused with " +
+                           std::string(told) + ": " + std::string(why));
+  };
+  switch (result.outcome) {
+    case LoginOutcome::ok:
+      break;
+    case LoginOutcome::app_password_required:
+      return refuse(Reply::app_password_required, "534 5.7.9");
+    case LoginOutcome::locked:
+      return refuse(Reply::account_locked, "535 5.7.8");
+    case LoginOutcome::password_expired:
+      return refuse(Reply::password_expired, "535 5.7.8");
+    case LoginOutcome::bad_credentials:
+    case LoginOutcome::service_disabled:  // IMAP and POP3 only
+      return refuse_credentials(login, why, out);
+  }
   Event event;
   event.kind = EventKind::authenticated;
   event.mechanism = std::string(mechanism_name());
-  event.user = sanitize(*user);
+  event.user = sanitize(result.address);
   event.over_tls = context_.tls_active;
-  auth_user_ = *user;
+  auth_user_ = result.address;
   sasl_.reset();
   reply(out, Reply::auth_succeeded);
   out.event(std::move(event));
 }
 
-void SmtpSession::refuse_credentials(std::string_view login, std::string_view why, Output& out) {
+void SmtpSession::refuse_credentials(std::string_view login, std::string_view why, Output& out,
+                                     Reply refusal, std::string behaviour) {
   Event event;
   event.kind = EventKind::auth_failed;
   event.mechanism = std::string(mechanism_name());
@@ -94,7 +116,10 @@ void SmtpSession::refuse_credentials(std::string_view login, std::string_view wh
   event.over_tls = context_.tls_active;
   event.text = std::string(why);
   sasl_.reset();
-  reply(out, Reply::auth_failed);
+  if (behaviour.empty())
+    reply(out, refusal);
+  else
+    behave(out, refusal, {}, std::move(behaviour));
   out.event(std::move(event));
 }
 

@@ -24,14 +24,20 @@ enum class Reply : std::uint8_t {
   start_mail_input,
   bye,
   ready_to_start_tls,
+  injected_response,
   sasl_empty_challenge,
   login_username_challenge,
   login_password_challenge,
   auth_succeeded,
   too_many_errors,
+  service_unavailable,
+  rate_limited,
   timeout,
   shutting_down,
+  greylisted,
   too_many_recipients,
+  mailbox_full_temporary,
+  tls_temporarily_unavailable,
   unrecognized,
   line_too_long,
   sasl_line_too_long,
@@ -49,13 +55,19 @@ enum class Reply : std::uint8_t {
   already_authenticated,
   unknown_mechanism,
   auth_required,
+  app_password_required,
   auth_failed,
+  account_locked,
+  password_expired,
   encryption_required,
+  user_unknown,
   message_too_big,
+  mailbox_full_permanent,
   non_ascii_address,
   relay_denied,
   no_valid_recipients,
   tls_already_active,
+  plaintext_refused,
   bare_line_ending,
   unsupported_parameter,
 };
@@ -63,15 +75,17 @@ enum class Reply : std::uint8_t {
 struct ReplySpec {
   std::uint16_t code;
   std::string_view enhanced;  // empty: none (greeting, EHLO/HELO, SASL challenges, 354)
-  std::string_view text;      // each "{}" is replaced by the next argument
+  std::string_view text;      // each "{}" is replaced by the next argument; each "\n" begins
+                              // another line of a multi-line reply
   std::string_view hint;      // empty: no diagnosis
 };
 
 const ReplySpec& reply_spec(Reply reply);
 
 // Appends the reply to `out`: "code SP [enhanced SP] text CRLF", the "{}" in the text replaced in
-// order by `args` (the caller sanitises client text). With `more_lines`, the reply is multi-line
-// (RFC 5321 4.2.1): "code-" on every line but the last, each extra line carrying only its text.
+// order by `args` (the caller sanitises client text). A text of several lines, or `more_lines`
+// after it, make the reply multi-line (RFC 5321 4.2.1): "code-" on every line but the last, and
+// the enhanced code, if any, on every line (RFC 2034 4).
 void append_reply(std::string& out, Reply reply, std::initializer_list<std::string_view> args,
                   std::span<const std::string> more_lines = {});
 

@@ -131,7 +131,25 @@ void SmtpSession::start(const SessionContext& context, Output& out) {
   if (state_ != State::not_started) return;
   context_ = context;
   state_ = State::initial;
+  if (policy_.unavailable) {
+    // RFC 5321 3.1: a server that cannot serve may answer the connection with 421 and close.
+    close_with(out, Reply::service_unavailable, {policy_.hostname});
+    out.event(make_event(EventKind::behaviour,
+                         "greeting replaced by 421 4.3.2 Service not available, connection "
+                         "closed (greeting = \"unavailable\")"));
+    return;
+  }
   reply(out, Reply::greeting, {policy_.hostname});
+}
+
+void SmtpSession::refuse_plaintext(std::string_view advice, Output& out) {
+  if (state_ == State::closed) return;
+  // Built without reply(): no protocol_error, the server has already logged its diagnosis of the
+  // client's mistake.
+  append_reply(out.bytes, Reply::plaintext_refused, {sanitize(advice, 400)});
+  out.action = Action::close;
+  state_ = State::closed;
+  framer_.reset();
 }
 
 void SmtpSession::feed(std::string_view bytes, Output& out) {
@@ -185,7 +203,14 @@ void SmtpSession::command(std::string_view line, Output& out) {
       out.event(make_event(EventKind::diagnosis, std::string(tls_on_plaintext_hint)));
     return reply(out, Reply::unrecognized);
   }
-  if (!offered(*spec)) return reply(out, Reply::not_implemented);
+  if (!offered(*spec)) {
+    if (spec->offer == CommandSpec::Offer::starttls &&
+        starttls_fault() == StartTlsFault::not_advertised)
+      return behave(out, Reply::not_implemented, {},
+                    "STARTTLS answered with 502 5.5.1 as if the server had no STARTTLS "
+                    "(starttls_fault = \"not-advertised\")");
+    return reply(out, Reply::not_implemented);
+  }
   if (!(spec->states & bit(state_))) return reply(out, wrong_state_reply(*spec));
   if (spec->tls_for_auth && policy_.auth_requires_tls && !context_.tls_active)
     return reply(out, Reply::encryption_required);
@@ -208,7 +233,8 @@ bool SmtpSession::offered(const CommandSpec& spec) const {
       return false;
     // Once TLS is up, STARTTLS is a known command in the wrong place (554), not an unknown one.
     case CommandSpec::Offer::starttls:
-      return policy_.starttls_offered || context_.tls_active;
+      return context_.tls_active ||
+             (policy_.starttls_offered && starttls_fault() != StartTlsFault::not_advertised);
     case CommandSpec::Offer::auth:
       return policy_.auth != AuthMode::off;
   }
@@ -228,13 +254,25 @@ Reply SmtpSession::wrong_state_reply(const CommandSpec& spec) const {
 
 void SmtpSession::reply(Output& out, Reply reply, std::initializer_list<std::string_view> args,
                         std::span<const std::string> more_lines) {
+  respond(out, reply, args, more_lines, nullptr);
+}
+
+void SmtpSession::behave(Output& out, Reply reply, std::initializer_list<std::string_view> args,
+                         std::string what) {
+  respond(out, reply, args, {}, &what);
+}
+
+void SmtpSession::respond(Output& out, Reply reply, std::initializer_list<std::string_view> args,
+                          std::span<const std::string> more_lines, std::string* behaviour) {
   const auto start = out.bytes.size();
   append_reply(out.bytes, reply, args, more_lines);
   const auto& spec = reply_spec(reply);
+  if (behaviour) out.event(make_event(EventKind::behaviour, std::move(*behaviour)));
   // Every refusal but the closing 421s counts towards max_bad_commands (a client that cannot get
-  // anything right, or guesses passwords, is disconnected) and is logged with its command.
-  if (spec.code >= 400 && spec.code != 421) {
-    ++bad_commands_;
+  // anything right, or guesses passwords, is disconnected) and is logged with its command, unless
+  // a configured behaviour chose it: that is logged as the behaviour.
+  if (spec.code >= 400 && spec.code != 421) ++bad_commands_;
+  if (spec.code >= 400 && spec.code != 421 && !behaviour) {
     auto line = std::string_view(out.bytes).substr(start);
     line = line.substr(0, line.find("\r\n"));
     std::string text = command_.empty() ? std::string() : sanitize(command_) + ": ";
@@ -276,7 +314,16 @@ void SmtpSession::cmd_ehlo(std::string_view args, Output& out) {
   extensions.emplace_back("8BITMIME");
   extensions.emplace_back("ENHANCEDSTATUSCODES");
   extensions.emplace_back("SMTPUTF8");
-  if (policy_.starttls_offered && !context_.tls_active) extensions.emplace_back("STARTTLS");
+  if (policy_.starttls_offered && !context_.tls_active) {
+    if (starttls_fault() != StartTlsFault::not_advertised) {
+      extensions.emplace_back("STARTTLS");
+    } else if (!starttls_hidden_reported_) {
+      starttls_hidden_reported_ = true;
+      out.event(make_event(EventKind::behaviour,
+                           "STARTTLS left out of the EHLO reply, as a man in the middle would "
+                           "strip it (starttls_fault = \"not-advertised\")"));
+    }
+  }
   // RFC 4954 4 and RFC 8314 3: no AUTH offer where credentials would travel in plaintext.
   if (policy_.auth != AuthMode::off && (context_.tls_active || !policy_.auth_requires_tls))
     extensions.emplace_back("AUTH PLAIN LOGIN");
@@ -306,13 +353,28 @@ void SmtpSession::cmd_vrfy(std::string_view, Output& out) { reply(out, Reply::ca
 
 void SmtpSession::cmd_help(std::string_view, Output& out) { reply(out, Reply::help); }
 
+StartTlsFault SmtpSession::starttls_fault() const {
+  return policy_.starttls_offered && !context_.tls_active ? policy_.starttls_fault
+                                                          : StartTlsFault::none;
+}
+
 void SmtpSession::cmd_starttls(std::string_view, Output& out) {
   if (context_.tls_active) return reply(out, Reply::tls_already_active);
+  const auto fault = starttls_fault();
+  if (fault == StartTlsFault::refused)
+    return behave(out, Reply::tls_temporarily_unavailable, {},
+                  "STARTTLS refused with 454 4.7.0 (starttls_fault = \"refused\")");
   reply(out, Reply::ready_to_start_tls);
   out.action = Action::start_tls;
   out.event(make_event(EventKind::starttls, {}));
   state_ = State::starttls;
   transaction_.reset();
+  // In the same Output, hence the same write: a client that reads on after the 220 instead of
+  // starting the handshake (RFC 3207 4.2) will take this line for the reply to its next command.
+  if (fault == StartTlsFault::inject_response)
+    behave(out, Reply::injected_response, {},
+           "STARTTLS accepted, and a forged \"250 INJECTED: ...\" line sent in plaintext right "
+           "behind the 220 (starttls_fault = \"inject-response\")");
 }
 
 void SmtpSession::tls_started(const TlsInfo& info, Output&) {

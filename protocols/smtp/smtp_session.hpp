@@ -44,8 +44,13 @@ class SmtpSession final : public Engine {
   SmtpSession(const SmtpPolicy& policy, store::MailStore& store, const UserDirectory& users);
 
   // Sends "220 <hostname> ESMTP sevenport". context.tls_active marks an implicit-TLS listener:
-  // STARTTLS is then never offered and AUTH is allowed at once.
+  // STARTTLS is then never offered and AUTH is allowed at once. With policy.unavailable, sends
+  // "421 4.3.2 <hostname> Service not available, closing transmission channel" and Action::close.
   void start(const SessionContext& context, Output& out) override;
+
+  // Instead of start(), for a plaintext client on an implicit-TLS listener: "554 5.7.0 <advice>"
+  // and Action::close. Nothing once closed.
+  void refuse_plaintext(std::string_view advice, Output& out) override;
 
   // Executes every complete command in `bytes` (and any message content after DATA), appending all
   // replies to `out`. Stops at the first command that sets an action (QUIT, STARTTLS, a 421) and
@@ -102,6 +107,13 @@ class SmtpSession final : public Engine {
   // diagnosis event.
   void reply(Output& out, Reply reply, std::initializer_list<std::string_view> args = {},
              std::span<const std::string> more_lines = {});
+  // A reply that a deliberate behaviour (docs/BEHAVIOURS.md) chose: as reply(), but reported as
+  // a behaviour event with `what` (what was done, and the setting that did it) instead of a
+  // protocol_error. A refusal still counts towards max_bad_commands.
+  void behave(Output& out, Reply reply, std::initializer_list<std::string_view> args,
+              std::string what);
+  void respond(Output& out, Reply reply, std::initializer_list<std::string_view> args,
+               std::span<const std::string> more_lines, std::string* behaviour);
   void close_with(Output& out, Reply reply, std::initializer_list<std::string_view> args = {});
   bool reading() const;
   void line_too_long(Output& out);
@@ -114,6 +126,9 @@ class SmtpSession final : public Engine {
   void cmd_vrfy(std::string_view args, Output& out);
   void cmd_help(std::string_view args, Output& out);
   void cmd_starttls(std::string_view args, Output& out);
+  // The STARTTLS fault in force: policy.starttls_fault while STARTTLS is offered and TLS is not
+  // yet up, none otherwise.
+  StartTlsFault starttls_fault() const;
 
   // smtp_transaction.cpp: MAIL, RCPT, DATA and delivery.
   void cmd_mail(std::string_view args, Output& out);
@@ -124,6 +139,17 @@ class SmtpSession final : public Engine {
   std::string received_header(std::chrono::system_clock::time_point now) const;
   bool is_local_domain(std::string_view domain) const;
   std::string peer() const;
+  std::chrono::system_clock::time_point now() const;
+
+  // smtp_behaviours.cpp: the deliberate refusals of MAIL and RCPT (docs/BEHAVIOURS.md).
+  // At MAIL: true if the client IP reached policy.rate_limit_messages; 421 sent, closed.
+  bool rate_limited(Output& out);
+  // Records an accepted message for the rate limit.
+  void count_message(std::chrono::system_clock::time_point when);
+  // At RCPT, for a recipient that would otherwise be accepted: true if unknown-user rejection,
+  // greylisting or a full mailbox refused it (the reply is sent). `postmaster`: the address is
+  // the postmaster mailbox, which must always be accepted (RFC 5321 4.5.1).
+  bool recipient_refused(const std::string& address, bool local, bool postmaster, Output& out);
 
   // smtp_auth.cpp: AUTH PLAIN and LOGIN.
   void cmd_auth(std::string_view args, Output& out);
@@ -131,7 +157,8 @@ class SmtpSession final : public Engine {
   void sasl_too_long(Output& out);
   void authenticate(std::string_view login, std::string_view password, std::string_view authzid,
                     Output& out);
-  void refuse_credentials(std::string_view login, std::string_view why, Output& out);
+  void refuse_credentials(std::string_view login, std::string_view why, Output& out,
+                          Reply refusal = Reply::auth_failed, std::string behaviour = {});
   std::string_view mechanism_name() const;
 
   static Event make_event(EventKind kind, std::string text);
@@ -142,9 +169,10 @@ class SmtpSession final : public Engine {
   SessionContext context_;
   LineFramer framer_;
   State state_ = State::not_started;
-  bool esmtp_ = false;     // EHLO rather than HELO: the Received "with" keyword (RFC 3848)
-  std::string helo_;       // the EHLO/HELO argument, sanitised
-  std::string auth_user_;  // canonical address once authenticated
+  bool esmtp_ = false;  // EHLO rather than HELO: the Received "with" keyword (RFC 3848)
+  bool starttls_hidden_reported_ = false;  // the not-advertised event for EHLO was sent
+  std::string helo_;                       // the EHLO/HELO argument, sanitised
+  std::string auth_user_;                  // canonical address once authenticated
   Transaction transaction_;
   SaslExchange sasl_;
   ContentReader content_;

@@ -41,6 +41,10 @@ bool SmtpSession::is_local_domain(std::string_view domain) const {
                      [&](const std::string& local) { return iequals(local, domain); });
 }
 
+std::chrono::system_clock::time_point SmtpSession::now() const {
+  return policy_.clock ? policy_.clock() : std::chrono::system_clock::now();
+}
+
 std::string SmtpSession::peer() const {
   const bool v6 = context_.peer_ip.find(':') != std::string::npos;
   std::string text = v6 ? "[" + context_.peer_ip + "]" : context_.peer_ip;
@@ -51,6 +55,7 @@ void SmtpSession::cmd_mail(std::string_view args, Output& out) {
   // RFC 6409 4.3: a submission server may insist on AUTH before accepting mail.
   if (policy_.auth == AuthMode::required && auth_user_.empty())
     return reply(out, Reply::auth_required);
+  if (rate_limited(out)) return;
   const auto path = parse_path(args);
   if (!path || path->kind == Path::Kind::postmaster) return reply(out, Reply::bad_sender);
   bool smtputf8 = false;
@@ -97,13 +102,17 @@ void SmtpSession::cmd_rcpt(std::string_view args, Output& out) {
 
   std::string address;
   bool local = false;
+  bool postmaster = false;
   if (path->kind == Path::Kind::postmaster) {
     // RFC 5321 4.5.1: "Postmaster" without a domain must always be accepted.
     address = "postmaster@" + ascii_lower(policy_.hostname);
     local = true;
+    postmaster = true;
   } else {
     address = path->mailbox;
     local = is_local_domain(path->domain);
+    // 4.5.1 again: so must postmaster at every domain the server takes mail for.
+    postmaster = local && iequals(address.substr(0, address.rfind('@')), "postmaster");
   }
   auto& recipients = transaction_.recipients;
   const bool duplicate = std::any_of(recipients.begin(), recipients.end(),
@@ -115,6 +124,7 @@ void SmtpSession::cmd_rcpt(std::string_view args, Output& out) {
     // the store for inspection, never sent on.
     if (!local && auth_user_.empty())
       return reply(out, Reply::relay_denied, {sanitize(address, 300)});
+    if (recipient_refused(address, local, postmaster, out)) return;
     recipients.push_back(address);
     if (local) transaction_.owners.push_back(ascii_lower(address));
   }
@@ -145,17 +155,17 @@ void SmtpSession::finish_message(Output& out) {
     end_transaction();
     return reply(out, refusal);
   }
-  const auto now = policy_.clock ? policy_.clock() : std::chrono::system_clock::now();
+  const auto arrived = now();
   ++messages_;
   store::Message message;
   // One exact allocation for the stored bytes: the message lives as long as the store keeps it.
   const auto content = content_.take();
-  message.raw = received_header(now);
+  message.raw = received_header(arrived);
   message.raw.reserve(message.raw.size() + content.size());
   message.raw.append(content);
   message.mail_from = transaction_.mail_from;
   message.recipients = transaction_.recipients;
-  message.received_at = now;
+  message.received_at = arrived;
   auto& arrival = message.arrival;
   arrival.session_id = context_.session_id;
   arrival.listener = context_.listener;
@@ -172,6 +182,7 @@ void SmtpSession::finish_message(Output& out) {
   const auto size = message.raw.size();
   // ARCHITECTURE: a message is stored whole before the 250.
   const auto id = store_.deliver(std::move(message), transaction_.owners);
+  count_message(arrived);
 
   Event event;
   event.kind = EventKind::delivered;

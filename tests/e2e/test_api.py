@@ -334,7 +334,7 @@ def test_reset_forgets_messages_and_closed_sessions_but_keeps_users(sevenport, a
     assert api.get("/messages") == {"total": 0, "messages": []}
     left = api.get("/sessions")["sessions"]
     assert left and all(s["open"] for s in left), "open sessions stay"
-    assert {"address": "keep@example.test"} in api.get("/users")["users"]
+    assert "keep@example.test" in [u["address"] for u in api.get("/users")["users"]]
     open_session.close()
     api.json("DELETE", "/users/keep@example.test")
 
@@ -415,11 +415,14 @@ def test_sessions_list_and_detail_mask_secrets(sevenport, api):
 
 def test_users_added_over_the_api_can_log_in_then_be_removed(sevenport, api):
     users = api.get("/users")["users"]
-    assert {"address": ALICE} in users and {"address": BOB} in users
-    assert all(set(u) == {"address"} for u in users), "no passwords"
+    assert {ALICE, BOB} <= {u["address"] for u in users}
+    keys = {"address", "app_password", "imap_enabled", "pop3_enabled", "locked",
+            "password_expired", "mailbox_full"}
+    assert all(set(u) == keys for u in users), "the account's behaviours, never a password"
+    assert all(u["app_password"] is False for u in users)
     assert api.json("POST", "/users", {"address": "carol@example.test", "password": "carol-pw"},
                     expect=201) == {"address": "carol@example.test"}
-    assert {"address": "carol@example.test"} in api.get("/users")["users"]
+    assert "carol@example.test" in [u["address"] for u in api.get("/users")["users"]]
 
     send587(sevenport, message("from carol", to=ALICE), to=(ALICE,), user="carol@example.test",
             password="carol-pw")
@@ -486,7 +489,7 @@ def test_malformed_and_oversized_requests_get_json_errors(sevenport, api):
     assert status == 413 and "max_request_size" in body["error"]
     status, _, _ = api.request("POST", "/api/v1/users", body=big)
     assert status == 413
-    assert {"address": "x@example.test"} not in api.get("/users")["users"]
+    assert "x@example.test" not in [u["address"] for u in api.get("/users")["users"]]
     assert api.get("/info")["hostname"] == "localhost", "the server lives on"
 
 

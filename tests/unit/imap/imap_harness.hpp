@@ -50,6 +50,14 @@ inline const std::string kForward =
     "--b1\r\nContent-Type: message/rfc822\r\n\r\n"
     "From: dave@example.test\r\nSubject: inner\r\n\r\ninner body\r\n--b1--\r\n";
 
+// An account with a password and every behaviour off.
+inline sevenport::User account(std::string address, std::string password) {
+  sevenport::User user;
+  user.address = std::move(address);
+  user.password = std::move(password);
+  return user;
+}
+
 struct World {
   sevenport::store::MailStore store;
   sevenport::UserDirectory users;
@@ -57,8 +65,8 @@ struct World {
   ImapPolicy port993;  // TLS from the first byte
 
   World() {
-    users.add({std::string(kAlice), "secret"});
-    users.add({"bob@example.test", "hunter2"});
+    users.add(account(std::string(kAlice), "secret"));
+    users.add(account("bob@example.test", "hunter2"));
     port143.hostname = "imap.example.test";
     port143.starttls_offered = true;
     port993.hostname = "imap.example.test";
@@ -102,7 +110,7 @@ struct Client {
     context.security = tls_active ? sevenport::Security::implicit : sevenport::Security::starttls;
     Output out;
     session.start(context, out);
-    greeting = out.bytes;
+    greeting = take(out);
   }
 
   std::string take(Output& out) {
@@ -130,6 +138,13 @@ struct Client {
     for (const auto& e : events)
       if (e.kind == kind) return true;
     return false;
+  }
+  // The texts of the events of one kind, oldest first.
+  std::vector<std::string> texts(EventKind kind) const {
+    std::vector<std::string> found;
+    for (const auto& e : events)
+      if (e.kind == kind) found.push_back(e.text);
+    return found;
   }
 };
 

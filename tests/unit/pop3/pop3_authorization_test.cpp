@@ -153,7 +153,7 @@ TEST_CASE("pop3: USER/PASS login", "[pop3][auth]") {
   check_no_secrets(c);
 
   // The local part alone is enough when it is unambiguous; spaces belong to the password.
-  world.users.add({"carol@example.test", "two words"});
+  world.users.add(account("carol@example.test", "two words"));
   Client d(world, world.port995, true);
   CHECK(d.send("USER carol\r\nPASS two words\r\n") ==
         "+OK Send PASS\r\n+OK Logged in, maildrop has 0 messages (0 octets)\r\n");

@@ -46,6 +46,14 @@ inline const std::string kMessage4Sent = "Subject: tail\r\n\r\nbody line\r\n..\r
 inline const std::string kOctets =
     std::to_string(kMessage1.size() + kMessage2.size() + kMessage3.size() + kMessage4.size());
 
+// An account with a password and every behaviour off; tests switch behaviours on one by one.
+inline sevenport::User account(std::string_view address, std::string_view password) {
+  sevenport::User user;
+  user.address = address;
+  user.password = password;
+  return user;
+}
+
 struct World {
   sevenport::store::MailStore store;
   sevenport::UserDirectory users;
@@ -53,8 +61,8 @@ struct World {
   Pop3Policy port995;  // security = implicit: TLS from the first byte
 
   World() {
-    users.add({std::string(kAlice), "secret"});
-    users.add({"bob@example.test", "hunter2"});
+    users.add(account(kAlice, "secret"));
+    users.add(account("bob@example.test", "hunter2"));
     for (const auto* raw : {&kMessage1, &kMessage2, &kMessage3, &kMessage4}) deliver(*raw);
     port110.hostname = "pop.example.test";
     port110.stls_offered = true;
@@ -79,8 +87,8 @@ struct World {
   }
 };
 
-// One connection: start() at construction, then feed() as the server glue would, each call with a
-// fresh Output.
+// One connection: start() at construction (its bytes in `greeting`, its action and events
+// recorded), then feed() as the server glue would, each call with a fresh Output.
 struct Client {
   Pop3Session session;
   std::string greeting;
@@ -94,7 +102,7 @@ struct Client {
     context.security = tls_active ? sevenport::Security::implicit : sevenport::Security::starttls;
     Output out;
     session.start(context, out);
-    greeting = out.bytes;
+    greeting = take(out);
   }
 
   std::string take(Output& out) {
@@ -127,6 +135,13 @@ struct Client {
     for (const auto& e : events)
       if (e.kind == kind) return true;
     return false;
+  }
+  // The texts of the events of one kind, in order.
+  std::vector<std::string> texts(EventKind kind) const {
+    std::vector<std::string> found;
+    for (const auto& e : events)
+      if (e.kind == kind) found.push_back(e.text);
+    return found;
   }
 };
 

@@ -23,9 +23,9 @@ void check_no_secret(const Harness& h) {
   for (const auto& e : h.events) {
     for (const auto* field : {&e.text, &e.user, &e.mechanism}) {
       CHECK(field->find("secret") == std::string::npos);
-      CHECK(field->find("wrong") == std::string::npos);
+      CHECK(field->find("n0tit") == std::string::npos);
       CHECK(field->find("c2VjcmV0") == std::string::npos);
-      CHECK(field->find("d3Jvbmc") == std::string::npos);
+      CHECK(field->find("bjB0aXQ") == std::string::npos);
       CHECK(field->find(kPlainAlice) == std::string::npos);
     }
   }
@@ -89,10 +89,10 @@ TEST_CASE("wrong credentials", "[smtp][auth]") {
   Harness h(Role::implicit);
   greet(h);
   SECTION("PLAIN") {
-    CHECK(h.send("AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdAB3cm9uZw==\r\n") == kBadAuth);
+    CHECK(h.send("AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABuMHRpdA==\r\n") == kBadAuth);
   }
   SECTION("LOGIN") {
-    CHECK(h.send("AUTH LOGIN\r\nYWxpY2VAZXhhbXBsZS50ZXN0\r\nd3Jvbmc=\r\n") ==
+    CHECK(h.send("AUTH LOGIN\r\nYWxpY2VAZXhhbXBsZS50ZXN0\r\nbjB0aXQ=\r\n") ==
           "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n" + std::string(kBadAuth));
   }
   SECTION("unknown user") {

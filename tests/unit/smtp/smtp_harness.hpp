@@ -114,6 +114,22 @@ struct Harness {
     return collect(out);
   }
 
+  // Builds the session and, instead of start(), refuses a plaintext client with `advice`.
+  std::string refuse_plaintext(std::string_view advice) {
+    session = std::make_unique<SmtpSession>(policy, store, users);
+    Output out;
+    session->refuse_plaintext(advice, out);
+    return collect(out);
+  }
+
+  // The texts of every behaviour event so far, in order.
+  std::vector<std::string> behaviours() const {
+    std::vector<std::string> texts;
+    for (const auto& e : events)
+      if (e.kind == EventKind::behaviour) texts.push_back(e.text);
+    return texts;
+  }
+
   // Feeds `bytes` in one call and returns the reply bytes.
   std::string send(std::string_view bytes) {
     Output out;

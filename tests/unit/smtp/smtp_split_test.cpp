@@ -149,3 +149,34 @@ TEST_CASE("split: AUTH exchanges and line limits", "[smtp][split][auth]") {
           "221 2.0.0 Bye\r\n",
       0);
 }
+
+TEST_CASE("split: deliberate behaviours", "[smtp][split][behaviour]") {
+  using sevenport::StartTlsFault;
+  check_every_split(
+      {"STARTTLS refused, unknown user", Role::mx,
+       [](SmtpPolicy& p) {
+         p.starttls_fault = StartTlsFault::refused;
+         p.reject_unknown_users = true;
+       },
+       "EHLO client.example.test\r\nSTARTTLS\r\nMAIL FROM:<>\r\nRCPT TO:<nobody@example.test>\r\n"
+       "RCPT TO:<Postmaster>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n"},
+      std::string(kGreeting) + kEhloMx.substr(0, kEhloMx.find("250-AUTH")) + "250 HELP\r\n" +
+          "454 4.7.0 TLS not available due to temporary reason\r\n"
+          "250 2.1.0 Sender <> OK\r\n"
+          "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown\r\n"
+          "250 2.1.5 Recipient <postmaster@mx.example.test> OK\r\n"
+          "250 2.1.5 Recipient <alice@example.test> OK\r\n"
+          "354 End data with <CR><LF>.<CR><LF>\r\n"
+          "250 2.0.0 Ok: queued as 1\r\n"
+          "221 2.0.0 Bye\r\n",
+      1);
+  check_every_split(
+      {"STARTTLS with an injected response", Role::mx,
+       [](SmtpPolicy& p) { p.starttls_fault = StartTlsFault::inject_response; },
+       "EHLO client.example.test\r\nSTARTTLS\r\nNOOP\r\n"},
+      std::string(kGreeting) + kEhloMx.substr(0, kEhloMx.find("250-AUTH")) + "250 HELP\r\n" +
+          "220 2.0.0 Ready to start TLS\r\n"
+          "250 INJECTED: sent in plaintext after the STARTTLS reply; a client that reads this is "
+          "vulnerable to response injection\r\n",
+      0);
+}
