@@ -9,7 +9,7 @@ export function matchesSessionFilter(s, text) {
   if (!words.length) return true;
   const hay = [`#${s.id}`, s.listener, s.protocol, s.port, s.peer, s.tls_mode, TLS_MODES[s.tls_mode]?.badge,
     ...(s.auth || []).map((a) => a.user), s.open ? 'open' : 'closed',
-    (s.diagnoses || []).length ? 'diagnosis' : ''].join(' ').toLowerCase();
+    (s.diagnoses || []).length ? 'diagnosis' : '', (s.behaviours || []).length ? 'behaviour' : ''].join(' ').toLowerCase();
   return words.every((w) => hay.includes(w));
 }
 
@@ -23,6 +23,7 @@ function authSummary(s) {
 
 export function sessionItem(s) {
   const diag = (s.diagnoses || []).length;
+  const acted = (s.behaviours || []).length;
   const msgs = (s.messages || []).length;
   return h('a', { href: `#/sessions/${s.id}`, class: `item session-item${diag ? ' has-diag' : ''}`, 'data-id': s.id },
     h('div', { class: 'item-row' },
@@ -38,7 +39,8 @@ export function sessionItem(s) {
       authSummary(s),
       msgs ? h('span', { class: 'with-icon' }, icon('mail'), plural(msgs, 'message')) : null,
       diag ? h('span', { class: 'flag flag-diag' }, icon('alert'), plural(diag, 'diagnosis', 'diagnoses')) : null,
-      !s.open && !msgs && !diag && !(s.auth || []).length ? h('span', { class: 'muted' }, s.close_reason || 'closed') : null));
+      acted ? h('span', { class: 'flag flag-behaviour' }, plural(acted, 'behaviour')) : null,
+      !s.open && !msgs && !diag && !acted && !(s.auth || []).length ? h('span', { class: 'muted' }, s.close_reason || 'closed') : null));
 }
 
 // "TLS established: TLSv1.3 TLS_AES_256_GCM_SHA384 (after STARTTLS)" -> parts, or null.
@@ -209,6 +211,13 @@ function diagnosis(text) {
       fix ? h('p', { class: 'fix' }, h('b', null, 'Fix: '), fix) : null));
 }
 
+// A behaviour the listener or the account was set to (docs/BEHAVIOURS.md): deliberate, not a
+// client's mistake, so it is shown apart from diagnoses.
+function behaviour(text) {
+  return h('div', { class: 'behaviour', role: 'note', 'data-behaviour': '' },
+    h('div', null, h('strong', null, 'Deliberate behaviour'), h('p', null, text)));
+}
+
 // ctx: {subjectOf(id) -> string|undefined, onRefresh()}
 export function sessionView(s, ctx) {
   const diag = s.diagnoses || [];
@@ -227,6 +236,8 @@ export function sessionView(s, ctx) {
                : h('span', { class: 'flag' }, 'closed')),
       h('p', { class: 'sentence' }, sessionSentence(s))),
     diag.length ? h('section', { class: 'diagnoses', 'aria-label': 'Diagnoses' }, diag.map(diagnosis)) : null,
+    (s.behaviours || []).length
+      ? h('section', { class: 'behaviours', 'aria-label': 'Deliberate behaviours' }, s.behaviours.map(behaviour)) : null,
     glanceBar(s),
     keyFacts(s, ctx.subjectOf),
     h('section', { class: 'transcript-block', 'aria-labelledby': 'transcript-h' },

@@ -164,8 +164,16 @@ void ImapSession::log_in(std::string_view mechanism, std::string_view tag, std::
     event.kind = EventKind::auth_failed;
     event.text = std::string(describe(result.outcome, Service::imap));
     out.event(std::move(event));
+    const auto answer = login_refusal(result.outcome);
+    if (result.outcome != LoginOutcome::bad_credentials) {
+      // The password was right: an account behaviour refused it (as SMTP and POP3 report too).
+      const auto code_end = answer.find(']');
+      note_behaviour(out, "login of " + sanitize(result.address, 300) + " refused with" +
+                              std::string(answer.substr(0, code_end + 1)) + ": " +
+                              std::string(describe(result.outcome, Service::imap)));
+    }
     out.bytes.append(tag);
-    out.line(login_refusal(result.outcome));
+    out.line(answer);
     // Failed logins count as bad commands: a password guesser is cut off after a few tries, and
     // so is a client that retries a refused account in a loop.
     count_bad_command(out);

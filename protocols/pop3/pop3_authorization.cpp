@@ -159,6 +159,12 @@ void Pop3Session::log_in(std::string_view mechanism, std::string_view verb, std:
   if (!result) {
     // The session log says why (describe()); the client gets the provider-style answer, which
     // only a right password can earn.
+    if (result.outcome != LoginOutcome::bad_credentials) {
+      const auto answer = refusal(result.outcome);
+      behaviour(out, "login of " + sanitize(result.address, 300) + " refused with -ERR " +
+                         std::string(answer.substr(0, answer.find(']') + 1)) + ": " +
+                         std::string(describe(result.outcome, Service::pop3)));
+    }
     return auth_failed(mechanism, login, describe(result.outcome, Service::pop3),
                        refusal(result.outcome), out);
   }
