@@ -105,9 +105,10 @@ void Connection::diagnose(const std::string& text) {
 void Connection::client_line(std::string_view text) {
   server_.sessions().client_line(*record_, text);
   // drop_after_commands: the engine reports each command before it answers it, so the octets
-  // already in the Output are the answers to the commands before this one.
+  // already in the Output are the answers to the commands before this one. Bracketed summaries
+  // ("[message content: 1234 octets]") are not commands.
   const auto limit = listener_.config().behaviour.drop_after_commands;
-  if (limit > 0 && ++commands_ > limit && !drop_ && feeding_ != nullptr) {
+  if (limit > 0 && !text.starts_with('[') && ++commands_ > limit && !drop_ && feeding_ != nullptr) {
     drop_ = true;
     drop_at_ = feeding_->bytes.size();
   }
