@@ -1,0 +1,25 @@
+# Turns every scenarios/*.toml (SCENARIO_DIR) into a C++ source (OUTPUT) with a table of
+# {name, TOML text}, sorted by name, so that `sevenport --scenario NAME` needs no file at run time.
+# Run by the build whenever a scenario file changes. The text is written as bytes, like the web UI
+# (cmake/embed_assets.cmake), so no quote or backslash in a scenario can break the C++.
+file(GLOB files RELATIVE ${SCENARIO_DIR} ${SCENARIO_DIR}/*.toml)
+list(SORT files)
+set(out "// Generated from scenarios/ by cmake/embed_scenarios.cmake: do not edit.\n#include \"server/scenarios.hpp\"\n\nnamespace sevenport::server {\nnamespace {\n")
+set(table "")
+set(index 0)
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  if(NOT name MATCHES "^[a-z0-9][a-z0-9-]*$")
+    message(FATAL_ERROR "scenarios/${f}: a scenario's name is lower-case letters, digits and '-'")
+  endif()
+  file(READ ${SCENARIO_DIR}/${f} hex HEX)
+  string(LENGTH "${hex}" hex_length)
+  math(EXPR size "${hex_length} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
+  string(APPEND out "const char scenario_${index}[] = {${bytes} 0};\n")
+  string(APPEND table "    {\"${name}\", std::string_view(scenario_${index}, ${size})},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND out "}  // namespace\n\nstd::span<const ScenarioFile> scenario_files() {\n  static const ScenarioFile files[] = {\n${table}    {\"\", {}},\n  };\n  return {files, std::size(files) - 1};\n}\n\n}  // namespace sevenport::server\n")
+file(WRITE ${OUTPUT}.tmp "${out}")
+file(COPY_FILE ${OUTPUT}.tmp ${OUTPUT} ONLY_IF_DIFFERENT)
