@@ -26,17 +26,19 @@ USERS = {"alice@example.test": "alice-secret", "bob@example.test": "bob-secret"}
 class Sevenport:
     """A running sevenport process and what it said."""
 
-    def __init__(self, tmp: Path, extra_args=(), config_text=None):
+    def __init__(self, tmp: Path, extra_args=(), config_text=None, users=USERS, ports=("--ephemeral",)):
+        """users: the --user accounts to add (None: the config's own); ports: how ports are
+        chosen (--ephemeral, or --port-offset N)."""
         self.tmp = tmp
         tmp.mkdir(parents=True, exist_ok=True)
         self.state_dir = tmp / "state"
         self.ready_file = tmp / "ready.json"
-        args = [BIN, "--ephemeral", "--ready-file", str(self.ready_file), "--state-dir", str(self.state_dir)]
+        args = [BIN, *ports, "--ready-file", str(self.ready_file), "--state-dir", str(self.state_dir)]
         if config_text is not None:
             cfg = tmp / "sevenport.toml"
             cfg.write_text(config_text)
             args += ["--config", str(cfg)]
-        for address, password in USERS.items():
+        for address, password in (users or {}).items():
             args += ["--user", f"{address}:{password}"]
         args += list(extra_args)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -1,9 +1,12 @@
 """Small helpers shared by the end-to-end tests."""
 
+import json
+import re
 import socket
 import ssl
 import subprocess
 import time
+import urllib.request
 
 
 def tls_context(ca_file):
@@ -73,3 +76,37 @@ def run(args, input_text=None, timeout=30):
     """Runs a client program; returns the CompletedProcess (text mode)."""
     return subprocess.run(args, input=input_text, capture_output=True, text=True, timeout=timeout,
                           errors="replace")
+
+
+def api_get(server, path):
+    """GET /api/v1{path} on the server's HTTP listener, as JSON."""
+    url = f"http://127.0.0.1:{server.port('http')}/api/v1{path}"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def new_log(server, mark, pattern, timeout=5.0):
+    """The first log line after index `mark` that matches `pattern`, waited for."""
+    rx = re.compile(pattern)
+    before = sum(1 for line in server.log_lines[:mark] if rx.search(line))
+    server.wait_log(pattern, timeout, count=before + 1)
+    return [line for line in server.log_lines[mark:] if rx.search(line)][0]
+
+
+def session_id(line):
+    """The session id of a session-log line."""
+    return int(re.search(r" #(\d+) ", line).group(1))
+
+
+def check_behaviour(server, mark, name, text_pattern, timeout=5.0):
+    """Waits for a `behaviour` line of listener `name` (after `mark`) whose text matches
+    `text_pattern`, then checks the API's session of that line lists the same text among its
+    behaviours and has a transcript note for it. Returns the session (JSON)."""
+    line = new_log(server, mark, rf" #\d+ {re.escape(name)} \S+ behaviour: (?:{text_pattern})", timeout)
+    text = line.split(" behaviour: ", 1)[1]
+    session = api_get(server, f"/sessions/{session_id(line)}")
+    assert session["listener"] == name
+    assert text in session["behaviours"], session["behaviours"]
+    notes = [t["text"] for t in session["transcript"] if t["direction"] == "note"]
+    assert "behaviour: " + text in notes, notes
+    return session

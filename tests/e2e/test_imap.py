@@ -2,10 +2,8 @@
 imaplib, curl, openssl s_client, and neomutt in a terminal."""
 
 import imaplib
-import re
 import shutil
 import smtplib
-import socket
 import ssl
 import subprocess
 import time

@@ -3,13 +3,11 @@ commands its [scenario] table gives, run as written (curl, Python's standard lib
 s_client) against this run's ports; each must fail with exactly the error the file documents and
 docs/SCENARIOS.md quotes. Only port numbers and timings are normalised."""
 
-import json
 import re
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import tomllib
 from pathlib import Path
 
@@ -84,30 +82,9 @@ class ScenarioServer(Sevenport):
     """conftest's Sevenport without its --user accounts (a scenario brings its own users, which
     --user would replace) and, given a port offset, on fixed ports instead of --ephemeral."""
 
-    def __init__(self, tmp: Path, scenario, port_offset=None):  # pylint: disable=super-init-not-called
-        self.tmp = tmp
-        tmp.mkdir(parents=True, exist_ok=True)
-        self.state_dir = tmp / "state"
-        self.ready_file = tmp / "ready.json"
-        args = [BIN, "--scenario", scenario, "--ready-file", str(self.ready_file), "--state-dir",
-                str(self.state_dir)]
-        args += ["--ephemeral"] if port_offset is None else ["--port-offset", str(port_offset)]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, errors="replace")
-        self.log_lines = []
-        self.stdout_lines = []
-        self._cond = threading.Condition()
-        self._readers = [
-            threading.Thread(target=self._pump, args=(self.proc.stderr, self.log_lines), daemon=True),
-            threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout_lines), daemon=True),
-        ]
-        for t in self._readers:
-            t.start()
-        if not self._wait(lambda: any(l.startswith("Ready.") for l in self.stdout_lines), 30):
-            self.stop()
-            raise RuntimeError("sevenport did not start:\n" + "\n".join(self.stdout_lines + self.log_lines))
-        self.info = json.loads(self.ready_file.read_text())
-        self.ca_file = self.info["ca_file"]
+    def __init__(self, tmp: Path, scenario, port_offset=None):
+        ports = ("--ephemeral",) if port_offset is None else ("--port-offset", str(port_offset))
+        super().__init__(tmp, extra_args=("--scenario", scenario), users=None, ports=ports)
 
     def try_commands(self):
         """The commands the banner printed under "Try:"."""

@@ -18,7 +18,8 @@ import urllib.request
 import pytest
 
 from conftest import BIN, USERS, Sevenport
-from helpers import LineSocket, message, run, tls_context
+from helpers import (LineSocket, api_get, check_behaviour, message, new_log, run,
+                     tls_context)
 
 ALICE = "alice@example.test"
 BOB = "bob@example.test"
@@ -70,36 +71,12 @@ def server(tmp_path_factory):
 
 # ---- helpers: the log, the API ----
 
-def api_get(server, path):
-    url = f"http://127.0.0.1:{server.port('http')}/api/v1{path}"
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        return json.loads(resp.read())
 
 
-def new_log(server, mark, pattern, timeout=5.0):
-    """The first log line after index `mark` that matches `pattern`, waited for."""
-    rx = re.compile(pattern)
-    before = sum(1 for line in server.log_lines[:mark] if rx.search(line))
-    server.wait_log(pattern, timeout, count=before + 1)
-    return [line for line in server.log_lines[mark:] if rx.search(line)][0]
 
 
-def session_id(line):
-    return int(re.search(r" #(\d+) ", line).group(1))
 
 
-def check_behaviour(server, mark, name, text_pattern):
-    """Waits for a `behaviour` line of listener `name` (after `mark`) whose text matches
-    `text_pattern`, then checks the API's session of that line lists the same text among its
-    behaviours and has a transcript note for it. Returns the session (JSON)."""
-    line = new_log(server, mark, rf" #\d+ {re.escape(name)} \S+ behaviour: (?:{text_pattern})")
-    text = line.split(" behaviour: ", 1)[1]
-    session = api_get(server, f"/sessions/{session_id(line)}")
-    assert session["listener"] == name
-    assert text in session["behaviours"], session["behaviours"]
-    notes = [t["text"] for t in session["transcript"] if t["direction"] == "note"]
-    assert "behaviour: " + text in notes, notes
-    return session
 
 
 def closed_session(server, mark, name, text_pattern):
