@@ -400,6 +400,46 @@ async function main() {
       await page.locator('#detail .welcome').waitFor();
     });
 
+    await check('a session with a deliberate behaviour shows it apart from diagnoses', async () => {
+      // An account whose mailbox is full (docs/BEHAVIOURS.md): port 25 refuses mail for it.
+      const api = `http://127.0.0.1:${ready.listeners.http.port}/api/v1`;
+      const added = await fetch(`${api}/users`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ address: 'full@example.test', password: 'full-pw', mailbox_full: 'temporary' }),
+      });
+      assert(added.status === 201, `adding the user gave ${added.status}`);
+      const plain = net.connect({ host: '127.0.0.1', port: ready.listeners.smtp.port });
+      try {
+        const smtp = lineChannel(plain);
+        await smtp.reply(220);
+        smtp.send('EHLO browser-test.example');
+        await smtp.reply(250);
+        smtp.send('MAIL FROM:<someone@browser-test.example>');
+        await smtp.reply(250);
+        smtp.send('RCPT TO:<full@example.test>');
+        const refused = await smtp.reply(452);
+        assert(/4\.2\.2/.test(refused.lines.join(' ')), `RCPT got ${refused.lines.join(' | ')}`);
+        smtp.send('QUIT');
+        await smtp.reply(221);
+      } finally {
+        plain.destroy();
+      }
+      const sessions = await (await fetch(`${api}/sessions`)).json();
+      const s = sessions.sessions.find((x) => (x.behaviours || []).some((b) => b.includes('mailbox full')));
+      assert(s, 'the API lists no session with the mailbox-full behaviour');
+      await page.evaluate(() => { location.hash = '#/sessions'; });
+      await page.locator(`#sessions-list a[data-id="${s.id}"] .flag-behaviour`, { hasText: '1 behaviour' }).waitFor();
+      await page.locator(`#sessions-list a[data-id="${s.id}"]`).click();
+      const note = page.locator('#detail [data-behaviour]', { hasText: 'mailbox full' });
+      await note.waitFor();
+      assert(/452 4\.2\.2/.test(await note.textContent()), 'the behaviour does not name the reply');
+      assert(await page.locator('#detail [data-diagnosis]').count() === 0, 'a behaviour is shown as a diagnosis');
+      const file = path.join(SHOTS, 'behaviour.png');
+      await page.screenshot({ path: file });
+      console.log(`       screenshot: ${file}`);
+    });
+
     await check('the page ran without script errors or CSP violations', () => {
       assert(pageProblems.length === 0, pageProblems.join('; '));
     });
