@@ -1,5 +1,6 @@
 #include "protocols/imap/imap_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -29,7 +30,9 @@ std::optional<std::chrono::sys_days> make_day(int day, int month, int year) {
   const year_month_day ymd{std::chrono::year(year),
                            std::chrono::month(static_cast<unsigned>(month)),
                            std::chrono::day(static_cast<unsigned>(day))};
-  if (month == 0 || !ymd.ok()) return std::nullopt;
+  // Years far from now would overflow system_clock's nanoseconds (1678 to 2261) when a date
+  // becomes a time_point: such dates are refused rather than wrapped.
+  if (month == 0 || !ymd.ok() || year < 1700 || year > 2200) return std::nullopt;
   return sys_days(ymd);
 }
 }  // namespace
@@ -86,6 +89,15 @@ std::string flag_list(std::uint8_t flags, const std::vector<std::string>& keywor
   }
   s += ')';
   return s;
+}
+
+bool is_keyword(std::string_view text) {
+  // RFC 3501 9: flag-keyword = atom, and an atom has no atom-specials, resp-specials or 8-bit.
+  constexpr std::string_view kSpecials = "(){%*\"\\]";
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b > 0x20 && b < 0x7f && kSpecials.find(c) == std::string_view::npos;
+  });
 }
 
 std::uint8_t system_flag(std::string_view name) {

@@ -21,6 +21,8 @@ inline void append_mailbox(std::string& out, std::string_view name) { append_str
 
 // "(\Seen \Answered keyword ...)" from the store's flag bits and keywords, plus \Recent.
 std::string flag_list(std::uint8_t flags, const std::vector<std::string>& keywords, bool recent);
+// True if `text` may be a flag keyword (RFC 3501 9: an atom without "]", 7-bit).
+bool is_keyword(std::string_view text);
 // The flag bit for a system flag name ("\\Seen"), 0 if it is none (then it is a keyword, or
 // \Recent, which clients cannot set).
 std::uint8_t system_flag(std::string_view name);

@@ -294,6 +294,7 @@ void ImapSession::cmd_append(const Request& req, Output& out) {
         if (const auto b = system_flag(flag.text)) {
           flags |= b;
         } else if (flag.text.front() != '\\') {
+          if (!is_keyword(flag.text)) return bad(out, req.tag, "Invalid flag");
           keywords.emplace_back(flag.text);
         }
       }

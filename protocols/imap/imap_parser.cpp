@@ -1,5 +1,6 @@
 #include "protocols/imap/imap_parser.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -247,14 +248,17 @@ class Tokenizer {
     while (!at_end()) {
       const char c = peek();
       if (c == ' ' || c == '(' || c == ')' || c == '"') break;
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      // RFC 3501 9: ATOM-CHAR is 7-bit and no CTL; 8-bit text travels quoted or as a literal.
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
         return fail("Invalid character in an atom");
       if (c == '[') {
         // A fetch section may hold spaces and a list: BODY[HEADER.FIELDS (From To)].
         const auto close = text_.find(']', pos);
         if (close == std::string::npos) return fail("Missing \"]\"");
         const auto inner = std::string_view(text_).substr(pos, close - pos);
-        if (inner.find_first_of("\r\n") != std::string_view::npos)
+        if (std::any_of(inner.begin(), inner.end(), [](char b) {
+              return static_cast<unsigned char>(b) < 0x20 || static_cast<unsigned char>(b) >= 0x7f;
+            }))
           return fail("Invalid character in an atom");
         pos = close + 1;
         continue;

@@ -52,6 +52,7 @@ void ImapSession::cmd_store(const Request& req, Output& out) {
     if (const auto b = system_flag(flag.text)) {
       flags |= b;
     } else if (flag.text.front() != '\\') {
+      if (!is_keyword(flag.text)) return bad(out, req.tag, "Invalid flag");
       if (!has_keyword(keywords, flag.text)) keywords.emplace_back(flag.text);
     } else if (!iequals(flag.text, "\\Recent")) {
       return bad(out, req.tag, "Unknown system flag");

@@ -183,12 +183,14 @@ bool Exchange::start_events() { return connection_ && connection_->start_events(
 void Exchange::send_event(std::string_view name, std::string_view data) {
   if (!connection_ || !streaming_) return;
   std::string out = "event: " + std::string(name) + "\n";
-  // Each line of the data is its own "data:" field; the client joins them with LF.
+  // Each line of the data is its own "data:" field; the client joins them with LF. An event
+  // stream ends a line at CRLF, LF or a bare CR (HTML, "Server-sent events"), so all three split
+  // here: a CR left inside a field would start a field of the client's choosing.
   for (;;) {
-    const auto lf = data.find('\n');
-    out += "data: " + std::string(data.substr(0, lf)) + "\n";
-    if (lf == std::string_view::npos) break;
-    data.remove_prefix(lf + 1);
+    const auto end = data.find_first_of("\r\n");
+    out += "data: " + std::string(data.substr(0, end)) + "\n";
+    if (end == std::string_view::npos) break;
+    data.remove_prefix(data.compare(end, 2, "\r\n") == 0 ? end + 2 : end + 1);
   }
   out += "\n";
   connection_->send_stream(*this, out);
@@ -198,10 +200,10 @@ void Exchange::comment(std::string_view text) {
   if (!connection_ || !streaming_) return;
   std::string out;
   for (;;) {
-    const auto lf = text.find('\n');
-    out += ": " + std::string(text.substr(0, lf)) + "\n";
-    if (lf == std::string_view::npos) break;
-    text.remove_prefix(lf + 1);
+    const auto end = text.find_first_of("\r\n");
+    out += ": " + std::string(text.substr(0, end)) + "\n";
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(text.compare(end, 2, "\r\n") == 0 ? end + 2 : end + 1);
   }
   out += "\n";
   connection_->send_stream(*this, out);
