@@ -16,14 +16,15 @@ build_dir=${SEVENPORT_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEVENPORT_WERROR="$werror" >/dev/null
 cmake --build "$build_dir"
 
-# The end-to-end tests once more against a binary built with AddressSanitizer and UBSan: real
-# clients and hostile input must not find a memory error or undefined behaviour either.
+# The end-to-end tests and the fuzz replays once more, built with AddressSanitizer and UBSan:
+# real clients, hostile input and mutated sessions must not find a memory error or undefined
+# behaviour either.
 # SEVENPORT_SKIP_SANITIZED=1 leaves this pass out (a quicker local run).
 if [ "${SEVENPORT_SKIP_SANITIZED:-0}" != "1" ]; then
   cmake -S . -B "$build_dir-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSEVENPORT_SANITIZE=ON \
         -DSEVENPORT_WERROR="$werror" >/dev/null
-  cmake --build "$build_dir-asan" --target sevenport
-  ctest --test-dir "$build_dir-asan" --output-on-failure -j "$(nproc)" -R '^e2e\.'
+  cmake --build "$build_dir-asan" --target sevenport fuzz_smtp fuzz_pop3 fuzz_imap fuzz_http
+  ctest --test-dir "$build_dir-asan" --output-on-failure -j "$(nproc)" -R '^(e2e|fuzz)\.'
 fi
 
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"

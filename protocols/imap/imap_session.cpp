@@ -1,5 +1,7 @@
 #include "protocols/imap/imap_session.hpp"
 
+#include <algorithm>
+
 #include "protocols/common/text.hpp"
 #include "protocols/imap/imap_mime.hpp"
 
@@ -245,16 +247,19 @@ std::string ImapSession::transcript_form(std::string_view text) {
     text.remove_prefix(close + 3 + size);
   }
   // tag VERB arg1 arg2...: mask what follows LOGIN's user name and AUTHENTICATE's mechanism.
-  std::size_t word_end[3] = {0, 0, 0};
+  // Words are split at runs of spaces: a command the parser will refuse ("a  LOGIN u p") must
+  // not show its password either.
+  std::string_view words[3];
   std::size_t pos = 0;
-  for (int w = 0; w < 3; ++w) {
-    pos = shown.find(' ', pos == 0 ? 0 : pos + 1);
+  for (auto& word : words) {
+    pos = shown.find_first_not_of(' ', pos);
     if (pos == std::string::npos) return shown;
-    word_end[w] = pos;
+    const auto end = std::min(shown.find(' ', pos), shown.size());
+    word = std::string_view(shown).substr(pos, end - pos);
+    pos = end;
   }
-  const auto verb = std::string_view(shown).substr(word_end[0] + 1, word_end[1] - word_end[0] - 1);
-  if (iequals(verb, "LOGIN") || iequals(verb, "AUTHENTICATE"))
-    return shown.substr(0, word_end[2]) + " ****";
+  if (pos < shown.size() && (iequals(words[1], "LOGIN") || iequals(words[1], "AUTHENTICATE")))
+    return shown.substr(0, pos) + " ****";
   return shown;
 }
 

@@ -69,11 +69,11 @@ class ImapSession final : public Engine {
   // IDLE (RFC 2177). True while the client is idling: the server should then call
   // take_pending_updates() after every change to the store (e.g. after each delivery), since an
   // idling session has no command to answer and would otherwise report nothing.
-  bool wants_async_updates() const { return idling_; }
+  bool wants_async_updates() const override { return idling_; }
   // While idling: appends the untagged EXISTS/RECENT/EXPUNGE/FETCH responses for changes made
   // by others since the last report; true if any bytes were added. Otherwise does nothing and
   // returns false.
-  bool take_pending_updates(Output& out);
+  bool take_pending_updates(Output& out) override;
 
   State state() const { return state_; }
   bool tls_active() const { return tls_active_; }

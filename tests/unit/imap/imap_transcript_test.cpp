@@ -33,3 +33,15 @@ TEST_CASE("IMAP transcript masks passwords and summarises literals", "[imap][tra
                            "c LOGOUT", "d LOGIN {18+} ****", "e AUTHENTICATE PLAIN", "****"});
   for (const auto& line : lines.lines) CHECK(line.find("secret") == std::string::npos);
 }
+
+TEST_CASE("IMAP transcript masks a password behind extra spaces", "[imap][transcript][fuzz]") {
+  // The parser refuses "f  LOGIN ..." (two spaces), but the line is still reported first; words
+  // were split at single spaces, so the password showed (found by fuzz/fuzz_imap.cpp).
+  World world;
+  Client client(world, world.port993, true);
+  Lines lines;
+  client.session.set_transcript(&lines);
+  client.send("f  LOGIN alice secret\r\n");
+  client.send("g LOGIN  alice   secret\r\n");
+  CHECK(lines.lines == std::vector<std::string>{"f  LOGIN alice ****", "g LOGIN  alice ****"});
+}
