@@ -92,6 +92,10 @@ void Connection::log(std::string_view kind, std::string_view text) {
 
 void Connection::behaviour(const std::string& text) {
   log("behaviour", text);
+  record_behaviour(text);
+}
+
+void Connection::record_behaviour(const std::string& text) {
   record_->behaviours.push_back(text);
   server_.sessions().note(*record_, "behaviour: " + text);
 }
@@ -135,8 +139,7 @@ void Connection::record_events(const Output& out) {
       case EventKind::starttls:
         break;
       case EventKind::behaviour:
-        record_->behaviours.push_back(e.text);
-        registry.note(*record_, "behaviour: " + e.text);
+        record_behaviour(e.text);  // deliver() logged it
         break;
     }
   }
@@ -187,10 +190,24 @@ void Connection::begin() {
     arm_timer(cfg.limits.idle_timeout_seconds * 1000ULL);
     greet();
   }
-  if (!closing_ && !greeting_pending_) {
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
-    reading_ = true;
-  }
+  resume_reading();
+}
+
+void Connection::pause_reading() {
+  if (!reading_) return;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  reading_ = false;
+}
+
+void Connection::resume_reading() {
+  // Not while a reply or the greeting is held back (the client's next bytes wait in the socket),
+  // nor while more than the low-water mark is queued for a client that does not read.
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (reading_ || closing_ || close_when_flushed_ || delayed_ || greeting_pending_ ||
+      uv_stream_get_write_queue_size(stream) >= kLowWater)
+    return;
+  uv_read_start(stream, on_alloc, on_read);
+  reading_ = true;
 }
 
 void Connection::greet() {
@@ -202,10 +219,7 @@ void Connection::greet() {
   behaviour("greeting held back for " + std::to_string(delay) +
             " ms (greeting_delay_ms = " + std::to_string(delay) + ")");
   greeting_pending_ = true;
-  if (reading_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-    reading_ = false;
-  }
+  pause_reading();
   start_delay(delay);
 }
 
@@ -226,12 +240,7 @@ void Connection::on_delay() {
     const auto out = std::move(delayed_);
     deliver(*out);
   }
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  if (!closing_ && !close_when_flushed_ && !reading_ &&
-      uv_stream_get_write_queue_size(stream) < kLowWater) {
-    uv_read_start(stream, on_alloc, on_read);
-    reading_ = true;
-  }
+  resume_reading();
 }
 
 void Connection::reply(Output& out) {
@@ -255,10 +264,7 @@ void Connection::reply(Output& out) {
     for (auto& e : out.events) delayed_->events.push_back(std::move(e));
     if (out.action != Action::none) delayed_->action = out.action;
   }
-  if (reading_) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-    reading_ = false;
-  }
+  pause_reading();
 }
 
 void Connection::feed_engine(std::string_view plaintext) {
@@ -522,10 +528,7 @@ void Connection::send(std::string_view bytes) {
     return;
   }
   ++pending_writes_;
-  if (reading_ && uv_stream_get_write_queue_size(stream) > kHighWater) {
-    uv_read_stop(stream);
-    reading_ = false;
-  }
+  if (uv_stream_get_write_queue_size(stream) > kHighWater) pause_reading();
 }
 
 void Connection::on_write(uv_write_t* req, int status) {
@@ -541,12 +544,7 @@ void Connection::on_write_done(int status) {
     close(uv_strerror(status));
     return;
   }
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  if (!reading_ && !close_when_flushed_ && !delayed_ && !greeting_pending_ &&
-      uv_stream_get_write_queue_size(stream) < kLowWater) {
-    uv_read_start(stream, on_alloc, on_read);
-    reading_ = true;
-  }
+  resume_reading();
   finish_close_when_flushed();
 }
 

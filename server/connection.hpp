@@ -60,6 +60,12 @@ class Connection final : private TranscriptSink {
   void log(std::string_view kind, std::string_view text);
   // A deliberately configured behaviour took effect: the log, the session record, the transcript.
   void behaviour(const std::string& text);
+  // The session record's side of a behaviour: its list and a transcript note.
+  void record_behaviour(const std::string& text);
+  // Reading stops for backpressure and while a reply or the greeting is held back; it resumes
+  // only once none of these holds.
+  void pause_reading();
+  void resume_reading();
   // Engine output that answers client input: sent at once, or after command_delay_ms.
   void reply(Output& out);
   // Feeds client plaintext to the engine, honouring drop_after_commands.
